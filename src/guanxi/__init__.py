@@ -1,0 +1,1 @@
+"""guanxi (关系): an open-source CRM."""

@@ -1,0 +1,8 @@
+"""Development settings: the embedded SQLite database under var/, DEBUG on unless told otherwise."""
+
+from guanxi.config.settings.base import *  # noqa: F403
+from guanxi.config.settings.environment import env_bool
+
+DEBUG = env_bool("DEBUG", True)
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405

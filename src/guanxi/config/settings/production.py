@@ -1,0 +1,20 @@
+"""Production settings: every secret from the environment, HTTPS only; passes check --deploy."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from guanxi.config.settings.base import *  # noqa: F403
+from guanxi.config.settings.environment import env_bool, env_int
+
+DEBUG = env_bool("DEBUG", False)
+if not os.environ.get("SECRET_KEY"):  # noqa: F405
+    raise ImproperlyConfigured("SECRET_KEY must be set in the environment in production.")
+
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_SAMESITE = "Lax"
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")  # noqa: F405

@@ -1,0 +1,22 @@
+"""Test settings: GUANXI_TEST_DATABASE_URL picks PostgreSQL, otherwise SQLite; tasks run inline."""
+
+import os
+
+from guanxi.config.settings.base import *  # noqa: F403
+from guanxi.config.settings.base import database_from_url
+
+_test_url = os.environ.get("GUANXI_TEST_DATABASE_URL", "sqlite:///:memory:")
+DATABASES = {"default": database_from_url(_test_url)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": ""}
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+GUANXI_HUEY = {**GUANXI_HUEY, "immediate": True}  # noqa: F405
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+LANGUAGE_CODE = "en"
+LOGGING = {"version": 1, "disable_existing_loggers": False}

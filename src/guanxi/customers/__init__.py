@@ -1,0 +1,1 @@
+"""Customers: people and organisations, contact points, leads, interactions, tasks, the public pool, handover."""

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CustomersConfig(AppConfig):
+    name = "guanxi.customers"
+    label = "customers"
+    verbose_name = _("Customers")
+
+    def ready(self) -> None:
+        from guanxi.customers import permissions  # noqa: F401  (registers permissions and grants)
+        from guanxi.customers import registrations
+
+        registrations.register_all()

@@ -1,0 +1,1 @@
+"""Every read in the customers app; each takes the actor first and returns rows already scoped."""

@@ -1,0 +1,208 @@
+"""Reading customers: the scoped list with filters and keyset pagination, and the 360° record."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.utils.translation import gettext as _
+
+from guanxi.customers.models import ContactPoint, Customer
+from guanxi.customers.models.choices import CustomerKind, LifecycleStage, Source
+from guanxi.customers.permissions import CUSTOMERS_VIEW
+from guanxi.platform.annotations.models import TaggedItem
+from guanxi.platform.core.actors import Actor
+from guanxi.platform.core.errors import NotFound, ValidationFailed
+from guanxi.platform.customfields.filters import custom_field_filter_q
+from guanxi.platform.customfields.values import active_definitions
+from guanxi.platform.identity.scoping import require_permission
+
+CUSTOM_FIELD_TARGET = "customers.customer"
+TAG_TARGET = "customers.customer"
+
+# Sort keys a list may use; each maps to (field, nullable). Keyset pagination adds -id as tie-breaker.
+SORTS: dict[str, str] = {
+    "-id": "-id",
+    "id": "id",
+    "name": "name",
+    "-name": "-name",
+    "-created_at": "-created_at",
+    "created_at": "created_at",
+    "-last_contact_at": "-last_contact_at",
+    "last_contact_at": "last_contact_at",
+    "-rating": "-rating",
+    "next_follow_up_at": "next_follow_up_at",
+}
+
+
+@dataclass
+class CustomerFilters:
+    """What a customer list can be filtered by (UI query string and API parameters alike)."""
+
+    q: str = ""
+    kind: str = ""
+    owner_id: int | None = None
+    owner: str = ""  # "me", "none"
+    team_id: int | None = None
+    stage: str = ""
+    tag_id: int | None = None
+    source: str = ""
+    rating_min: int | None = None
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+    last_contact_from: dt.date | None = None
+    last_contact_to: dt.date | None = None
+    in_pool: bool | None = None
+    organisation_id: int | None = None
+    custom: dict[str, str] = field(default_factory=dict)  # {"cf.key": value}
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> CustomerFilters:
+        """Parse query parameters; bad values raise ValidationFailed naming the parameter."""
+
+        def as_int(name: str) -> int | None:
+            raw = params.get(name)
+            if raw in (None, ""):
+                return None
+            try:
+                return int(raw)
+            except (TypeError, ValueError):
+                raise ValidationFailed.for_field(name, _("Enter a whole number.")) from None
+
+        def as_date(name: str) -> dt.date | None:
+            raw = params.get(name)
+            if raw in (None, ""):
+                return None
+            try:
+                return dt.date.fromisoformat(str(raw))
+            except ValueError:
+                raise ValidationFailed.for_field(name, _("Enter a date as YYYY-MM-DD.")) from None
+
+        def as_choice(name: str, choices: Any) -> str:
+            raw = str(params.get(name) or "")
+            if raw and raw not in choices.values:
+                raise ValidationFailed.for_field(name, _("Choose a value from the list."))
+            return raw
+
+        in_pool_raw = str(params.get("in_pool") or "").lower()
+        owner = str(params.get("owner") or "")
+        if owner and owner not in ("me", "none"):
+            raise ValidationFailed.for_field("owner", _("Use “me” or “none”."))
+        return cls(
+            q=str(params.get("q") or "")[:100],
+            kind=as_choice("kind", CustomerKind),
+            owner_id=as_int("owner_id"),
+            owner=owner,
+            team_id=as_int("team_id"),
+            stage=as_choice("stage", LifecycleStage),
+            tag_id=as_int("tag_id"),
+            source=as_choice("source", Source),
+            rating_min=as_int("rating_min"),
+            created_from=as_date("created_from"),
+            created_to=as_date("created_to"),
+            last_contact_from=as_date("last_contact_from"),
+            last_contact_to=as_date("last_contact_to"),
+            in_pool={"true": True, "1": True, "false": False, "0": False}.get(in_pool_raw),
+            organisation_id=as_int("organisation_id"),
+            custom={k: str(v) for k, v in params.items() if str(k).startswith("cf.") and v not in (None, "")},
+        )
+
+
+def customer_queryset(*, actor: Actor) -> QuerySet[Customer]:
+    """All customers the actor may see: the base of every customer read."""
+    require_permission(actor, CUSTOMERS_VIEW)
+    return Customer.objects.visible_to(actor)
+
+
+def _date_start(day: dt.date) -> dt.datetime:
+    from django.utils import timezone
+
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def customer_list(*, actor: Actor, filters: CustomerFilters | None = None, sort: str = "-id") -> QuerySet[Customer]:
+    """The scoped, filtered, sorted customer list with what a list row shows fetched in fixed queries."""
+    filters = filters or CustomerFilters()
+    if sort not in SORTS:
+        raise ValidationFailed.for_field("sort", _("Choose a sort order from the list."))
+    qs = customer_queryset(actor=actor)
+    f = filters
+    if f.q:
+        from guanxi.customers.selectors.search import customer_search_q
+
+        qs = qs.filter(customer_search_q(f.q))
+    if f.kind:
+        qs = qs.filter(kind=f.kind)
+    if f.owner == "me":
+        qs = qs.filter(owner=actor.user)
+    elif f.owner == "none":
+        qs = qs.filter(owner__isnull=True)
+    if f.owner_id is not None:
+        qs = qs.filter(owner_id=f.owner_id)
+    if f.team_id is not None:
+        from guanxi.platform.identity.models import Team
+
+        team = Team.objects.filter(pk=f.team_id).first()
+        qs = qs.filter(team__path__startswith=team.path) if team else qs.none()
+    if f.stage:
+        qs = qs.filter(lifecycle_stage=f.stage)
+    if f.source:
+        qs = qs.filter(source=f.source)
+    if f.rating_min is not None:
+        qs = qs.filter(rating__gte=f.rating_min)
+    if f.tag_id is not None:
+        qs = qs.filter(
+            Exists(TaggedItem.objects.filter(tag_id=f.tag_id, target=TAG_TARGET, object_id=OuterRef("pk")))
+        )
+    if f.created_from:
+        qs = qs.filter(created_at__gte=_date_start(f.created_from))
+    if f.created_to:
+        qs = qs.filter(created_at__lt=_date_start(f.created_to + dt.timedelta(days=1)))
+    if f.last_contact_from:
+        qs = qs.filter(last_contact_at__gte=_date_start(f.last_contact_from))
+    if f.last_contact_to:
+        qs = qs.filter(last_contact_at__lt=_date_start(f.last_contact_to + dt.timedelta(days=1)))
+    if f.in_pool is True:
+        qs = qs.filter(owner__isnull=True, pool__isnull=False)
+    elif f.in_pool is False:
+        qs = qs.filter(owner__isnull=False)
+    if f.organisation_id is not None:
+        qs = qs.filter(organisation_id=f.organisation_id)
+    if f.custom:
+        qs = qs.filter(custom_field_filter_q(active_definitions(CUSTOM_FIELD_TARGET), f.custom))
+    primary_points = ContactPoint.objects.filter(is_primary=True).only(
+        "id", "customer_id", "kind", "value", "is_primary"
+    )
+    order = SORTS[sort]
+    tie = "-id" if order.startswith("-") else "id"
+    ordering = [order] if order.lstrip("-") == "id" else [order, tie]
+    return (
+        qs.select_related("owner", "team", "organisation", "pool")
+        .prefetch_related(Prefetch("contact_points", queryset=primary_points, to_attr="primary_points"))
+        .order_by(*ordering)
+    )
+
+
+def customer_get(*, actor: Actor, customer_id: int) -> Customer:
+    """One customer the actor may see, or NotFound (also when it exists but is not visible)."""
+    customer = (
+        customer_queryset(actor=actor).select_related("owner", "team", "organisation", "pool", "created_by")
+        .filter(pk=customer_id)
+        .first()
+    )
+    if customer is None:
+        raise NotFound(_("Customer not found."))
+    return customer
+
+
+def customer_contact_points(*, actor: Actor, customer: Customer) -> list[ContactPoint]:
+    return list(ContactPoint.objects.filter(customer=customer).order_by("kind", "-is_primary", "id"))
+
+
+def customer_people(*, actor: Actor, organisation: Customer) -> QuerySet[Customer]:
+    return customer_queryset(actor=actor).filter(organisation=organisation).select_related("owner").order_by("name")
+
+

@@ -1,0 +1,1 @@
+"""Every write in the customers app; one transaction each, permission checked inside."""

@@ -1,0 +1,1 @@
+"""The customers app's web pages (server-rendered with htmx)."""

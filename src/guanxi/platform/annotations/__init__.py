@@ -1,0 +1,1 @@
+"""Annotations on any record: coloured tags, file attachments and notes."""

@@ -1,0 +1,47 @@
+"""Which record types take annotations, and how to fetch one of them as a given actor.
+
+A domain app registers each annotatable model with a getter that applies visible_to(actor),
+so annotations are never reachable through a record the actor may not see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+
+from guanxi.platform.core.actors import Actor
+
+
+@dataclass(frozen=True)
+class AnnotatedType:
+    code: str  # "customers.customer"
+    model: type[models.Model]
+    get_visible: Callable[[Actor, int], Any]  # raises NotFound
+    can_change: Callable[[Actor, Any], bool]
+
+
+_types: dict[str, AnnotatedType] = {}
+
+
+def register_annotated(
+    code: str,
+    model: type[models.Model],
+    *,
+    get_visible: Callable[[Actor, int], Any],
+    can_change: Callable[[Actor, Any], bool],
+) -> None:
+    _types[code] = AnnotatedType(code=code, model=model, get_visible=get_visible, can_change=can_change)
+
+
+def annotated_type(code: str) -> AnnotatedType | None:
+    return _types.get(code)
+
+
+def annotated_type_for_model(model: type[models.Model]) -> AnnotatedType | None:
+    for spec in _types.values():
+        if spec.model is model:
+            return spec
+    return None

@@ -1,0 +1,1 @@
+"""Platform core: base model, value types, domain errors, background jobs, normalisers."""

@@ -1,0 +1,115 @@
+"""Background and periodic jobs.
+
+Domain code defines jobs with the Django tasks API (`django_tasks.task`) and enqueues them.
+`HueyTaskBackend` hands each enqueued task to huey (SQLite file by default, Redis when
+`REDIS_URL` is set); `guanxi worker` runs the huey consumer. Periodic jobs are registered
+with `register_periodic` from an app's `ready()`; every periodic job must be idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django_tasks.backends.base import BaseTaskBackend
+from django_tasks.base import Task, TaskResult, TaskResultStatus
+from huey import Huey, RedisHuey, SqliteHuey, crontab
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A task run on a schedule (crontab fields as strings, e.g. minute="*/10")."""
+
+    name: str
+    task: Task[Any, Any]
+    minute: str = "*"
+    hour: str = "*"
+    day: str = "*"
+
+
+_periodic_jobs: dict[str, PeriodicJob] = {}
+
+
+def register_periodic(
+    task: Task[Any, Any], *, name: str, minute: str = "*", hour: str = "*", day: str = "*"
+) -> None:
+    """Register `task` to run on a schedule in the worker; registering twice replaces."""
+    _periodic_jobs[name] = PeriodicJob(name=name, task=task, minute=minute, hour=hour, day=day)
+
+
+def periodic_jobs() -> list[PeriodicJob]:
+    return sorted(_periodic_jobs.values(), key=lambda job: job.name)
+
+
+def run_periodic_job(name: str) -> Any:
+    """Run one periodic job now, in this process (used by `guanxi jobs run` and by tests)."""
+    return _periodic_jobs[name].task.call()
+
+
+def execute_task_by_path(module_path: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    """The one huey task: import a Django task by its path and run it."""
+    task: Task[Any, Any] = import_string(module_path)
+    return task.call(*args, **kwargs)
+
+
+@cache
+def get_huey() -> Huey:
+    """The huey instance for this process, with the task runner and periodic jobs attached."""
+    conf = settings.GUANXI_HUEY
+    huey: Huey
+    if conf.get("redis_url"):
+        huey = RedisHuey(conf["name"], url=conf["redis_url"], immediate=conf.get("immediate", False))
+    else:
+        huey = SqliteHuey(
+            conf["name"], filename=conf["sqlite_path"], immediate=conf.get("immediate", False)
+        )
+    huey.task(name="guanxi.execute_task")(execute_task_by_path)
+    for job in periodic_jobs():
+        _attach_periodic(huey, job)
+    return huey
+
+
+def _attach_periodic(huey: Huey, job: PeriodicJob) -> None:
+    def run_job() -> None:
+        logger.info("periodic job %s starting", job.name)
+        job.task.call()
+
+    run_job.__name__ = job.name.replace(".", "_")
+    huey.periodic_task(crontab(minute=job.minute, hour=job.hour, day=job.day), name=job.name)(run_job)
+
+
+class HueyTaskBackend(BaseTaskBackend):
+    """A django_tasks backend whose tasks run in the huey consumer (`guanxi worker`)."""
+
+    supports_defer = True
+
+    def enqueue(self, task: Task[Any, Any], args: Any, kwargs: Any) -> TaskResult[Any]:
+        self.validate_task(task)
+        huey = get_huey()
+        result_id = str(uuid.uuid4())
+        runner = huey._registry.string_to_task("guanxi.execute_task")
+        huey.enqueue(
+            runner(args=(task.module_path, list(args), dict(kwargs)), id=result_id, eta=task.run_after)
+        )
+        return TaskResult(
+            task=task,
+            id=result_id,
+            status=TaskResultStatus.READY,
+            enqueued_at=timezone.now(),
+            started_at=None,
+            last_attempted_at=None,
+            finished_at=None,
+            args=list(args),
+            kwargs=dict(kwargs),
+            backend=self.alias,
+            errors=[],
+            worker_ids=[],
+        )

@@ -1,0 +1,1 @@
+"""The web shell: base layout, stylesheet, navigation and workbench registries, login and preferences."""

@@ -1,0 +1,29 @@
+"""Template context every page needs: the navigation the user may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from guanxi.platform.identity.scoping import has_permission
+from guanxi.platform.ui.registry import nav_items
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    path = request.path
+
+    def visible(section: str) -> list[dict[str, Any]]:
+        items = []
+        for item in nav_items(section):
+            if item.permission and not has_permission(user, item.permission):
+                continue
+            url = reverse(item.url_name)
+            items.append({"label": item.label, "url": url, "active": path.startswith(url) and url != "/", "code": item.code})
+        return items
+
+    return {"nav_main": visible("main"), "nav_settings": visible("settings")}
