@@ -22,7 +22,14 @@ def _mount() -> None:
     from guanxi.customers.api import mount as mount_customers
     from guanxi.platform.identity.api import mount as mount_identity
 
+    from guanxi.platform.annotations.api import mount as mount_annotations
+    from guanxi.platform.customfields.api import mount as mount_customfields
+    from guanxi.platform.search.api import mount as mount_search
+
     mount_identity(api)
+    mount_customfields(api)
+    mount_annotations(api)
+    mount_search(api)
     mount_customers(api)
 
 

@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "guanxi.platform.ui.middleware.DomainErrorMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 

@@ -1,14 +1,12 @@
-"""URLs of the customers app's pages."""
+"""URLs of the customers app's pages; each feature keeps its own list, all in the "customers" namespace."""
 
-from django.urls import path
-
-from guanxi.customers.web import customers as customer_views
+from guanxi.customers.web import urls_activities, urls_customers, urls_leads, urls_pool
 
 app_name = "customers"
 
 urlpatterns = [
-    path("customers/", customer_views.customer_list, name="customer_list"),
-    path("customers/new/", customer_views.customer_create, name="customer_create"),
-    path("customers/<int:customer_id>/", customer_views.customer_detail, name="customer_detail"),
-    path("customers/<int:customer_id>/edit/", customer_views.customer_edit, name="customer_edit"),
+    *urls_customers.urlpatterns,
+    *urls_leads.urlpatterns,
+    *urls_activities.urlpatterns,
+    *urls_pool.urlpatterns,
 ]

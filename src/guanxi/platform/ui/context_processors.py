@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from guanxi.platform.identity.scoping import has_permission
 from guanxi.platform.ui.registry import nav_items
@@ -22,7 +22,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         for item in nav_items(section):
             if item.permission and not has_permission(user, item.permission):
                 continue
-            url = reverse(item.url_name)
+            try:
+                url = reverse(item.url_name)
+            except NoReverseMatch:  # a feature whose pages are not mounted in this build
+                continue
             items.append({"label": item.label, "url": url, "active": path.startswith(url) and url != "/", "code": item.code})
         return items
 

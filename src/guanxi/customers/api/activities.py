@@ -1,0 +1,5 @@
+"""API routes for activities."""
+
+from ninja import Router
+
+router = Router(tags=["activities"])

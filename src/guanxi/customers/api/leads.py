@@ -1,0 +1,5 @@
+"""API routes for leads."""
+
+from ninja import Router
+
+router = Router(tags=["leads"])

@@ -1,0 +1,5 @@
+"""API routes for pool."""
+
+from ninja import Router
+
+router = Router(tags=["pool"])
