@@ -19,7 +19,8 @@ from guanxi.platform.core.actors import Actor
 class AnnotatedType:
     code: str  # "customers.customer"
     model: type[models.Model]
-    get_visible: Callable[[Actor, int], Any]  # raises NotFound
+    get_visible: Callable[[Actor, int], Any]  # the record, or raises NotFound
+    filter_visible: Callable[[Actor, list[int]], list[int]]  # the ids among these the actor may see
     can_change: Callable[[Actor, Any], bool]
 
 
@@ -31,9 +32,12 @@ def register_annotated(
     model: type[models.Model],
     *,
     get_visible: Callable[[Actor, int], Any],
+    filter_visible: Callable[[Actor, list[int]], list[int]],
     can_change: Callable[[Actor, Any], bool],
 ) -> None:
-    _types[code] = AnnotatedType(code=code, model=model, get_visible=get_visible, can_change=can_change)
+    _types[code] = AnnotatedType(
+        code=code, model=model, get_visible=get_visible, filter_visible=filter_visible, can_change=can_change
+    )
 
 
 def annotated_type(code: str) -> AnnotatedType | None:
