@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from guanxi.platform.core.api import SessionActorAuth, TokenAuth, install_error_handlers
+from guanxi.platform.core.api import install_error_handlers
+from guanxi.platform.identity.api_auth import SessionActorAuth, TokenAuth
 
 api = NinjaAPI(
     title="guanxi API",

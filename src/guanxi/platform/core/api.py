@@ -1,4 +1,4 @@
-"""API plumbing shared by every router: authentication, the actor, the one error format, status codes."""
+"""API plumbing shared by every router: the actor, the one error format, declared status codes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.security import APIKeyCookie, HttpBearer
 
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import DomainError
@@ -34,33 +33,6 @@ def responses(ok: Any, *, status: int = 200, errors: tuple[int, ...] = ERROR_STA
     for code in errors:
         declared[code] = ErrorOut
     return declared
-
-
-class TokenAuth(HttpBearer):
-    openapi_scheme = "bearer"
-
-    def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
-        from guanxi.platform.identity.services import actor_for_token, api_token_authenticate
-
-        api_token = api_token_authenticate(token)
-        if api_token is None:
-            return None
-        return actor_for_token(api_token)
-
-
-class SessionActorAuth(APIKeyCookie):
-    """Signed-in browser sessions; unsafe methods need the CSRF token like any form."""
-
-    param_name = "sessionid"
-
-    def __init__(self) -> None:
-        super().__init__(csrf=True)
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            return Actor(user=user, channel="api")
-        return None
 
 
 def actor_of(request: HttpRequest) -> Actor:
