@@ -8,14 +8,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 TEST_WORKERS ?= 2
 
-.PHONY: run test lint e2e bench install install-dev worker demo format clean help
+.PHONY: run test lint e2e install install-dev worker demo format clean help
 
 help:
 	@echo "make run    install, migrate, load the demo on first run, serve http://127.0.0.1:8000 with the worker"
 	@echo "make test   the whole test suite (GUANXI_TEST_DATABASE_URL=postgres://... for PostgreSQL)"
 	@echo "make lint   ruff, ruff format --check, mypy, import-linter, manage.py check, makemigrations --check"
 	@echo "make e2e    end-to-end browser tests in Chromium"
-	@echo "make bench  benchmarks (bench/)"
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -49,19 +48,16 @@ e2e: install-dev
 	$(BIN)/pytest -m e2e -p no:xdist -q tests/e2e $(PYTEST_ARGS)
 
 lint: install-dev
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	DJANGO_SETTINGS_MODULE=guanxi.config.settings.test $(BIN)/python manage.py check
 	DJANGO_SETTINGS_MODULE=guanxi.config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 
 format: install-dev
-	$(BIN)/ruff check --fix src tests bench
-	$(BIN)/ruff format src tests bench
-
-bench: install-dev
-	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests
 
 clean:
 	rm -rf $(VENV) .tools .mypy_cache .ruff_cache

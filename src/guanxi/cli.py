@@ -1,10 +1,10 @@
 """The `guanxi` command: management commands with short names.
 
-    guanxi run          migrate, load the demo on first run, serve on 127.0.0.1:8000 with the worker
-    guanxi worker       the background worker (huey consumer with periodic jobs)
-    guanxi demo         load the demo company
-    guanxi createadmin  create an administrator and print the login
-    guanxi <command>    any Django management command (migrate, shell, ...)
+guanxi run          migrate, load the demo on first run, serve on 127.0.0.1:8000 with the worker
+guanxi worker       the background worker (huey consumer with periodic jobs)
+guanxi demo         load the demo company
+guanxi createadmin  create an administrator and print the login
+guanxi <command>    any Django management command (migrate, shell, ...)
 """
 
 from __future__ import annotations

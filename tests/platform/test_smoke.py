@@ -1,5 +1,5 @@
-from guanxi.customers.services.customers import customer_create
 from guanxi.customers.selectors.customers import customer_list
+from guanxi.customers.services.customers import customer_create
 
 
 def test_rep_creates_customer_and_sees_only_own(org):

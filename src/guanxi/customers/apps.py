@@ -8,7 +8,9 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
-        from guanxi.customers import permissions  # noqa: F401  (registers permissions and grants)
-        from guanxi.customers import registrations
+        from guanxi.customers import (
+            permissions,  # noqa: F401  (registers permissions and grants)
+            registrations,
+        )
 
         registrations.register_all()

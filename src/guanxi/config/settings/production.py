@@ -1,13 +1,17 @@
 """Production settings: every secret from the environment, HTTPS only; passes check --deploy."""
 
+import os
+
 from django.core.exceptions import ImproperlyConfigured
 
 from guanxi.config.settings.base import *  # noqa: F403
 from guanxi.config.settings.environment import env_bool, env_int
 
 DEBUG = env_bool("DEBUG", False)
-if not os.environ.get("SECRET_KEY"):  # noqa: F405
+if not os.environ.get("SECRET_KEY"):
     raise ImproperlyConfigured("SECRET_KEY must be set in the environment in production.")
+if not os.environ.get("GUANXI_PII_KEY"):
+    raise ImproperlyConfigured("GUANXI_PII_KEY must be set in production (it encrypts ID numbers; never change it).")
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -17,4 +21,4 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_SAMESITE = "Lax"
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")  # noqa: F405
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

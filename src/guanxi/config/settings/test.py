@@ -19,4 +19,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LANGUAGE_CODE = "en"
+WHITENOISE_AUTOREFRESH = True  # serve from the finders; there is no collected STATIC_ROOT in tests
 LOGGING = {"version": 1, "disable_existing_loggers": False}

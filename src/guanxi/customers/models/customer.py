@@ -71,7 +71,12 @@ class Customer(TimestampedModel):
     )
     owner_since = models.DateTimeField(_("owned since"), null=True, blank=True)
     pool = models.ForeignKey(
-        "customers.Pool", verbose_name=_("pool"), null=True, blank=True, on_delete=models.PROTECT, related_name="customers"
+        "customers.Pool",
+        verbose_name=_("pool"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="customers",
     )
     pool_entered_at = models.DateTimeField(_("in the pool since"), null=True, blank=True)
     lifecycle_stage = models.CharField(
@@ -93,7 +98,9 @@ class Customer(TimestampedModel):
     )
 
     objects = CustomerQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["id_number_encrypted", "id_number_hash", "name_pinyin", "name_initials"])
+    history = HistoricalRecords(
+        excluded_fields=["id_number_encrypted", "id_number_hash", "name_pinyin", "name_initials"]
+    )
 
     class Meta:
         verbose_name = _("customer")
@@ -121,7 +128,11 @@ class Customer(TimestampedModel):
         """Own / team / all by the actor's scope, plus pool customers for those who may see the pool."""
         q = ownership_q(actor, "customers", owner_field=f"{prefix}owner", team_field=f"{prefix}team")
         if q and has_permission(actor, "pool.view"):
-            q |= Q(**{f"{prefix}owner__isnull": True, f"{prefix}pool__isnull": False})
+            from guanxi.customers.models.pool import Pool, pool_usable_q
+
+            # A subquery rather than a join, so callers may still lock rows with select_for_update().
+            usable_pools = Pool.objects.filter(pool_usable_q(actor)).values("pk")
+            q |= Q(**{f"{prefix}owner__isnull": True, f"{prefix}pool_id__in": usable_pools})
         return q
 
     @property

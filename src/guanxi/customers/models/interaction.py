@@ -26,7 +26,9 @@ class Interaction(TimestampedModel):
     customer = models.ForeignKey(
         "customers.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="interactions"
     )
-    lead = models.ForeignKey("customers.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="interactions")
+    lead = models.ForeignKey(
+        "customers.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="interactions"
+    )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.OUTBOUND)
     occurred_at = models.DateTimeField(_("time"))
@@ -35,7 +37,12 @@ class Interaction(TimestampedModel):
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True, default="")
     duration_seconds = models.PositiveIntegerField(_("duration (seconds)"), null=True, blank=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     objects = InteractionQuerySet.as_manager()

@@ -37,7 +37,12 @@ class Lead(TimestampedModel):
     description = models.TextField(_("description"), blank=True)
     disqualified_reason = models.CharField(_("reason not qualified"), max_length=300, blank=True)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     team = models.ForeignKey(
         "identity.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"

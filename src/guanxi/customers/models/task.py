@@ -35,7 +35,12 @@ class Task(TimestampedModel):
         settings.AUTH_USER_MODEL, verbose_name=_("assignee"), on_delete=models.PROTECT, related_name="tasks"
     )
     customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("customer"), null=True, blank=True, on_delete=models.CASCADE, related_name="tasks"
+        "customers.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="tasks",
     )
     lead = models.ForeignKey(
         "customers.Lead", verbose_name=_("lead"), null=True, blank=True, on_delete=models.CASCADE, related_name="tasks"

@@ -154,9 +154,7 @@ def customer_list(*, actor: Actor, filters: CustomerFilters | None = None, sort:
     if f.rating_min is not None:
         qs = qs.filter(rating__gte=f.rating_min)
     if f.tag_id is not None:
-        qs = qs.filter(
-            Exists(TaggedItem.objects.filter(tag_id=f.tag_id, target=TAG_TARGET, object_id=OuterRef("pk")))
-        )
+        qs = qs.filter(Exists(TaggedItem.objects.filter(tag_id=f.tag_id, target=TAG_TARGET, object_id=OuterRef("pk"))))
     if f.created_from:
         qs = qs.filter(created_at__gte=_date_start(f.created_from))
     if f.created_to:
@@ -189,7 +187,8 @@ def customer_list(*, actor: Actor, filters: CustomerFilters | None = None, sort:
 def customer_get(*, actor: Actor, customer_id: int) -> Customer:
     """One customer the actor may see, or NotFound (also when it exists but is not visible)."""
     customer = (
-        customer_queryset(actor=actor).select_related("owner", "team", "organisation", "pool", "created_by")
+        customer_queryset(actor=actor)
+        .select_related("owner", "team", "organisation", "pool", "created_by")
         .filter(pk=customer_id)
         .first()
     )
@@ -204,5 +203,3 @@ def customer_contact_points(*, actor: Actor, customer: Customer) -> list[Contact
 
 def customer_people(*, actor: Actor, organisation: Customer) -> QuerySet[Customer]:
     return customer_queryset(actor=actor).filter(organisation=organisation).select_related("owner").order_by("name")
-
-

@@ -71,7 +71,9 @@ def clean_contact_point(data: Mapping[str, Any], *, field_prefix: str = "") -> d
         cleaned["kind"] = clean_choice(data.get("kind"), ContactKind, f"{field_prefix}kind", allow_blank=False)
     except ValidationFailed as exc:
         raise ValidationFailed(fields=exc.fields) from None
-    raw_value = data.get("address") if cleaned["kind"] == ContactKind.ADDRESS and data.get("address") else data.get("value")
+    raw_value = (
+        data.get("address") if cleaned["kind"] == ContactKind.ADDRESS and data.get("address") else data.get("value")
+    )
     try:
         value, search_key, parts = clean_contact_value(cleaned["kind"], raw_value, field=f"{field_prefix}value")
         cleaned.update(value=value, search_key=search_key, address=parts)
@@ -101,11 +103,13 @@ def _set_primary(customer: Customer, point: ContactPoint) -> None:
     )
 
 
-def contact_points_create_for(*, actor: Actor | None, customer: Customer, items: list[dict[str, Any]]) -> list[ContactPoint]:
+def contact_points_create_for(
+    *, actor: Actor | None, customer: Customer, items: list[dict[str, Any]]
+) -> list[ContactPoint]:
     """Create already-cleaned contact points for a new customer (first of each kind becomes primary)."""
     seen: set[tuple[str, str]] = set()
     has_primary: set[str] = {item["kind"] for item in items if item.get("is_primary")}
-    created = []
+    created: list[ContactPoint] = []
     for index, item in enumerate(items):
         key = (item["kind"], item["value"])
         if key in seen:

@@ -332,8 +332,8 @@ def customers_assign_owner(*, actor: Actor, customer_ids: list[int], owner_id: i
     """Bulk action: give the visible customers among `customer_ids` to another owner."""
     require_permission(actor, CUSTOMERS_ASSIGN)
     owner = _clean_owner(actor, owner_id)
-    from guanxi.customers.services.pool import record_pool_event
     from guanxi.customers.models.choices import PoolAction
+    from guanxi.customers.services.pool import record_pool_event
 
     customers = list(Customer.objects.visible_to(actor).select_for_update().filter(pk__in=customer_ids[:1000]))
     for customer in customers:
@@ -351,6 +351,6 @@ def customer_record_contact(*, customer_id: int, when: dt.datetime) -> None:
     """Keep `last_contact_at` current when an interaction is logged (only ever moves forward)."""
     from django.db.models import Q
 
-    Customer.objects.filter(pk=customer_id).filter(Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=when)).update(
-        last_contact_at=when
-    )
+    Customer.objects.filter(pk=customer_id).filter(
+        Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=when)
+    ).update(last_contact_at=when)

@@ -47,6 +47,9 @@ class TaggedItem(models.Model):
         ]
         indexes = [models.Index(fields=["tag", "target", "object_id"], name="taggeditem_by_tag")]
 
+    def __str__(self) -> str:
+        return f"{self.target}#{self.object_id}: {self.tag_id}"
+
 
 class Attachment(models.Model):
     target = models.CharField(max_length=64)

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import models
 
 from guanxi.platform.core.actors import Actor
+from guanxi.platform.core.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -49,3 +50,17 @@ def annotated_type_for_model(model: type[models.Model]) -> AnnotatedType | None:
         if spec.model is model:
             return spec
     return None
+
+
+def require_annotated_type(code: str) -> AnnotatedType:
+    """The registered type `code`, or NotFound: an unknown type is as absent as a hidden record."""
+    spec = _types.get(code)
+    if spec is None:
+        raise NotFound()
+    return spec
+
+
+def visible_record(actor: Actor, code: str, object_id: int) -> tuple[AnnotatedType, Any]:
+    """The type and the record the actor wants to annotate, if they may see it; NotFound otherwise."""
+    spec = require_annotated_type(code)
+    return spec, spec.get_visible(actor, int(object_id))

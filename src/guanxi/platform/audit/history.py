@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,7 +33,7 @@ class HistoryEntry:
 
 def _label(model: type[models.Model], field_name: str) -> str:
     try:
-        return str(model._meta.get_field(field_name).verbose_name)
+        return str(getattr(model._meta.get_field(field_name), "verbose_name", field_name))
     except Exception:  # noqa: BLE001 - fields of the history model only
         return field_name
 
@@ -48,7 +49,7 @@ def history_entries(records: list[Any], *, model: type[models.Model], limit: int
         by_object.setdefault(row.id, []).append(row)
     previous: dict[int, Any] = {}
     for rows in by_object.values():
-        for newer, older in zip(rows, rows[1:], strict=False):
+        for newer, older in itertools.pairwise(rows):
             previous[newer.history_id] = older
     entries = []
     for row in records[:limit]:

@@ -6,12 +6,13 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from guanxi.platform.core.actors import Actor
-from guanxi.platform.core.errors import DomainError
+from guanxi.platform.core.errors import DomainError, PermissionDenied, ValidationFailed
 
 
 class ErrorBody(Schema):
@@ -25,6 +26,51 @@ class ErrorOut(Schema):
 
 
 ERROR_STATUSES = (400, 401, 403, 404, 409, 412, 422)
+# Updates that need the version the client read (If-Match or "version") may also answer 428.
+UPDATE_ERROR_STATUSES = (*ERROR_STATUSES, 428)
+
+
+class CsrfFailed(PermissionDenied):
+    code = "csrf_failed"
+    default_message = gettext_lazy(
+        "The CSRF token is missing or not valid. Send the X-CSRFToken header with the csrftoken cookie's value."
+    )
+
+
+class PreconditionRequired(DomainError):
+    """An update came without the version it is based on, so it could overwrite someone else's change."""
+
+    code = "precondition_required"
+    status = 428
+    default_message = gettext_lazy(
+        'Send the version you read, in the If-Match header or as "version" in the body, '
+        "so that nobody else's changes are overwritten."
+    )
+
+
+def etag_for(version: int) -> str:
+    """The ETag of a record version; clients send it back in If-Match."""
+    return f'"{version}"'
+
+
+def expected_version(request: HttpRequest, body_version: int | None) -> int:
+    """The version an update is based on: the If-Match header ("3", W/"3" or 3) or "version" in the body.
+
+    Neither: PreconditionRequired (428). Both but different: ValidationFailed on "version".
+    """
+    header = request.headers.get("If-Match", "").strip()
+    header_version: int | None = None
+    if header:
+        tag = header.removeprefix("W/").strip().strip('"')
+        if not tag.isdigit():
+            raise ValidationFailed.for_field("If-Match", _('Send the version you read, such as "3".'))
+        header_version = int(tag)
+    if header_version is not None and body_version is not None and header_version != body_version:
+        raise ValidationFailed.for_field("version", _("The version in the body differs from the If-Match header."))
+    version = header_version if header_version is not None else body_version
+    if version is None:
+        raise PreconditionRequired()
+    return version
 
 
 def responses(ok: Any, *, status: int = 200, errors: tuple[int, ...] = ERROR_STATUSES) -> dict[int, Any]:
@@ -42,10 +88,67 @@ def actor_of(request: HttpRequest) -> Actor:
     return actor
 
 
-def error_response(api: NinjaAPI, request: HttpRequest, status: int, code: str, message: str, fields: dict[str, list[str]] | None = None) -> HttpResponse:
+def error_response(
+    api: NinjaAPI,
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, list[str]] | None = None,
+) -> HttpResponse:
     return api.create_response(
         request, {"error": {"code": code, "message": message, "fields": fields or {}}}, status=status
     )
+
+
+_TYPE_MESSAGES: dict[str, Any] = {
+    "missing": gettext_lazy("This field is required."),
+    "extra_forbidden": gettext_lazy("Unknown field."),
+    "int_parsing": gettext_lazy("Enter a whole number."),
+    "int_type": gettext_lazy("Enter a whole number."),
+    "int_from_float": gettext_lazy("Enter a whole number."),
+    "float_parsing": gettext_lazy("Enter a number."),
+    "float_type": gettext_lazy("Enter a number."),
+    "decimal_parsing": gettext_lazy("Enter a number."),
+    "bool_parsing": gettext_lazy("Enter true or false."),
+    "bool_type": gettext_lazy("Enter true or false."),
+    "string_type": gettext_lazy("Enter text."),
+    "date_parsing": gettext_lazy("Enter a date as YYYY-MM-DD."),
+    "date_type": gettext_lazy("Enter a date as YYYY-MM-DD."),
+    "date_from_datetime_parsing": gettext_lazy("Enter a date as YYYY-MM-DD."),
+    "date_from_datetime_inexact": gettext_lazy("Enter a date as YYYY-MM-DD."),
+    "datetime_parsing": gettext_lazy("Enter a date and time such as 2025-01-31T09:30:00+08:00."),
+    "datetime_type": gettext_lazy("Enter a date and time such as 2025-01-31T09:30:00+08:00."),
+    "datetime_from_date_parsing": gettext_lazy("Enter a date and time such as 2025-01-31T09:30:00+08:00."),
+    "list_type": gettext_lazy("Send a list."),
+    "dict_type": gettext_lazy("Send an object."),
+    "model_type": gettext_lazy("Send an object."),
+    "model_attributes_type": gettext_lazy("Send an object."),
+    "json_invalid": gettext_lazy("The request body is not valid JSON."),
+}
+_CONTEXT_MESSAGES: dict[str, Any] = {
+    "enum": gettext_lazy("Choose one of: %(expected)s."),
+    "literal_error": gettext_lazy("Choose one of: %(expected)s."),
+    "string_too_long": gettext_lazy("Enter at most %(max_length)s characters."),
+    "too_long": gettext_lazy("Send at most %(max_length)s items."),
+    "too_short": gettext_lazy("Send at least %(min_length)s items."),
+    "greater_than_equal": gettext_lazy("Enter a number of at least %(ge)s."),
+    "less_than_equal": gettext_lazy("Enter a number of at most %(le)s."),
+}
+
+
+def _validation_message(err: dict[str, Any]) -> str:
+    """A translated message for a schema (pydantic) error; pydantic's own English text as the fallback."""
+    kind = str(err.get("type", ""))
+    if kind in _TYPE_MESSAGES:
+        return str(_TYPE_MESSAGES[kind])
+    ctx = err.get("ctx") or {}
+    if kind in _CONTEXT_MESSAGES:
+        try:
+            return str(_CONTEXT_MESSAGES[kind]) % {k: str(v) for k, v in ctx.items()}
+        except (KeyError, TypeError, ValueError):
+            pass
+    return str(err.get("msg", ""))
 
 
 def _loc_to_field(loc: Any) -> str:
@@ -54,6 +157,9 @@ def _loc_to_field(loc: Any) -> str:
     for part in parts:
         out += f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
     return out or "request"
+
+
+_HTTP_ERROR_CODES = {403: "permission_denied", 404: "not_found", 405: "method_not_allowed", 429: "throttled"}
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
@@ -65,7 +171,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         fields: dict[str, list[str]] = {}
         for err in exc.errors:
-            fields.setdefault(_loc_to_field(err.get("loc", ())), []).append(str(err.get("msg", "")))
+            fields.setdefault(_loc_to_field(err.get("loc", ())), []).append(_validation_message(err))
         return error_response(api, request, 422, "validation_error", _("Some fields are not valid."), fields)
 
     @api.exception_handler(AuthenticationError)
@@ -78,4 +184,6 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        return error_response(api, request, exc.status_code, "error", str(exc))
+        if exc.status_code == 400:  # django-ninja's "Cannot parse request body"
+            return error_response(api, request, 400, "bad_request", _("The request body is not valid JSON."))
+        return error_response(api, request, exc.status_code, _HTTP_ERROR_CODES.get(exc.status_code, "error"), str(exc))

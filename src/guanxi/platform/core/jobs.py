@@ -12,6 +12,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -19,7 +20,9 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks.backends.base import BaseTaskBackend
 from django_tasks.base import Task, TaskResult, TaskResultStatus
+from django_tasks.signals import task_enqueued
 from huey import Huey, RedisHuey, SqliteHuey, crontab
+from huey.api import TaskWrapper
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +41,7 @@ class PeriodicJob:
 _periodic_jobs: dict[str, PeriodicJob] = {}
 
 
-def register_periodic(
-    task: Task[Any, Any], *, name: str, minute: str = "*", hour: str = "*", day: str = "*"
-) -> None:
+def register_periodic(task: Task[Any, Any], *, name: str, minute: str = "*", hour: str = "*", day: str = "*") -> None:
     """Register `task` to run on a schedule in the worker; registering twice replaces."""
     _periodic_jobs[name] = PeriodicJob(name=name, task=task, minute=minute, hour=hour, day=day)
 
@@ -60,21 +61,41 @@ def execute_task_by_path(module_path: str, args: list[Any], kwargs: dict[str, An
     return task.call(*args, **kwargs)
 
 
+RUNNER_NAME = "guanxi.execute_task"
+
+
+@dataclass(frozen=True)
+class HueyRuntime:
+    """This process's huey and its one task, the runner that executes any Django task by path."""
+
+    huey: Huey
+    runner: TaskWrapper
+
+
 @cache
-def get_huey() -> Huey:
-    """The huey instance for this process, with the task runner and periodic jobs attached."""
+def huey_runtime() -> HueyRuntime:
+    """Built once per process from settings.GUANXI_HUEY, with the periodic jobs registered so far."""
     conf = settings.GUANXI_HUEY
     huey: Huey
     if conf.get("redis_url"):
         huey = RedisHuey(conf["name"], url=conf["redis_url"], immediate=conf.get("immediate", False))
     else:
-        huey = SqliteHuey(
-            conf["name"], filename=conf["sqlite_path"], immediate=conf.get("immediate", False)
-        )
-    huey.task(name="guanxi.execute_task")(execute_task_by_path)
+        Path(str(conf["sqlite_path"])).parent.mkdir(parents=True, exist_ok=True)
+        huey = SqliteHuey(conf["name"], filename=conf["sqlite_path"], immediate=conf.get("immediate", False))
+    runner = huey.task(name=RUNNER_NAME)(execute_task_by_path)
     for job in periodic_jobs():
         _attach_periodic(huey, job)
-    return huey
+    return HueyRuntime(huey=huey, runner=runner)
+
+
+def get_huey() -> Huey:
+    """The huey instance for this process, with the task runner and periodic jobs attached."""
+    return huey_runtime().huey
+
+
+def reset_huey() -> None:
+    """Forget the huey instance (tests change settings.GUANXI_HUEY; the next call builds a new one)."""
+    huey_runtime.cache_clear()
 
 
 def _attach_periodic(huey: Huey, job: PeriodicJob) -> None:
@@ -93,13 +114,15 @@ class HueyTaskBackend(BaseTaskBackend):
 
     def enqueue(self, task: Task[Any, Any], args: Any, kwargs: Any) -> TaskResult[Any]:
         self.validate_task(task)
-        huey = get_huey()
+        runner = huey_runtime().runner
         result_id = str(uuid.uuid4())
-        runner = huey._registry.string_to_task("guanxi.execute_task")
-        huey.enqueue(
-            runner(args=(task.module_path, list(args), dict(kwargs)), id=result_id, eta=task.run_after)
-        )
-        return TaskResult(
+        payload = (task.module_path, list(args), dict(kwargs))
+        if task.run_after is not None:
+            # schedule() converts the aware run_after into the naive UTC time huey compares with.
+            runner.schedule(args=payload, eta=task.run_after, id=result_id)
+        else:
+            runner.huey.enqueue(runner.task_class(payload, {}, id=result_id))
+        result: TaskResult[Any] = TaskResult(
             task=task,
             id=result_id,
             status=TaskResultStatus.READY,
@@ -113,3 +136,5 @@ class HueyTaskBackend(BaseTaskBackend):
             errors=[],
             worker_ids=[],
         )
+        task_enqueued.send(type(self), task_result=result)
+        return result

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 
 def mask_phone(value: str) -> str:
-    """+8613812341234 -> +86138****1234; short numbers keep only the last two digits."""
+    """+8613812341234 -> +86138****1234, 13812341234 -> 138****1234; same length, middle always hidden.
+
+    Keeps at most the first 3 digits (6 characters with +86: the mobile prefix) and the last 4, never the
+    middle character, and hides at least a third of the number. An extension (";ext=12") is kept as is.
+    """
     if not value:
         return value
-    head, sep, ext = value.partition(";")
-    if len(head) <= 6:
-        return "*" * (len(head) - 2) + head[-2:]
-    keep_end = 4
-    keep_start = 3 if not head.startswith("+86") else 6
-    keep_start = min(keep_start, len(head) - keep_end - 2)
-    return head[:keep_start] + "*" * (len(head) - keep_start - keep_end) + head[-keep_end:]
+    head, sep, extension = value.partition(";")
+    length = len(head)
+    least_hidden = max(length // 3, 1)
+    keep_end = min(4, length - length // 2 - 1)
+    keep_start = min(6 if head.startswith("+86") else 3, length // 2, length - keep_end - least_hidden)
+    masked = head[:keep_start] + "*" * (length - keep_start - keep_end) + head[length - keep_end :]
+    return masked + sep + extension
 
 
 def mask_email(value: str) -> str:

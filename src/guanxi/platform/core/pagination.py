@@ -63,7 +63,9 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
             raise ValueError
         return _decode_value(payload["v"]), int(payload["id"])
     except (ValueError, KeyError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
-        raise ValidationFailed.for_field("cursor", _("This page link is not valid; start from the first page.")) from None
+        raise ValidationFailed.for_field(
+            "cursor", _("This page link is not valid; start from the first page.")
+        ) from None
 
 
 def keyset_paginate(

@@ -39,9 +39,7 @@ def normalise_phone(raw: str, *, region: str | None = None, field: str = "phone"
     except phonenumbers.NumberParseException:
         raise ValidationFailed.for_field(field, _("“%(value)s” is not a phone number.") % {"value": text}) from None
     if not phonenumbers.is_valid_number(parsed):
-        raise ValidationFailed.for_field(
-            field, _("“%(value)s” is not a valid phone number.") % {"value": text}
-        )
+        raise ValidationFailed.for_field(field, _("“%(value)s” is not a valid phone number.") % {"value": text})
     return NormalisedPhone(
         e164=phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
         extension=parsed.extension or "",

@@ -39,4 +39,6 @@ def clean_multiline(value: str | None) -> str:
 
 
 def digits_only(value: str) -> str:
-    return "".join(ch for ch in to_halfwidth(value) if ch.isdigit())
+    """The decimal digits of `value` as ASCII 0-9, in order: full-width and other scripts' digits ("٣")
+    count, superscripts and circled numbers ("²", "①") do not."""
+    return "".join(str(unicodedata.decimal(ch)) for ch in value if unicodedata.decimal(ch, None) is not None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,7 +33,12 @@ def custom_field_filter_q(
             if definition.field_type == FieldType.MULTI_CHOICE:
                 value = clean_value(definition, [raw])[0]
                 # JSON array membership without JSON containment (SQLite has none): match the quoted token.
-                q &= Q(**{f"{column}__{key}__icontains": f'"{value}"'})
+                # SQLite returns the array as stored, with non-ASCII characters \u-escaped; PostgreSQL does not.
+                member = Q(**{f"{column}__{key}__icontains": f'"{value}"'})
+                escaped = json.dumps(value)
+                if escaped != f'"{value}"':
+                    member |= Q(**{f"{column}__{key}__icontains": escaped})
+                q &= member
                 continue
             value = clean_value(definition, raw)
         except ValueError as exc:

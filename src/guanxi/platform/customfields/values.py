@@ -42,6 +42,12 @@ def _clean_decimal(value: Any) -> Decimal:
     return number
 
 
+def canonical_number(number: Decimal) -> str:
+    """One spelling per number ("12.50" and "12.5" are both "12.5"), so equal numbers compare equal."""
+    text = format(number.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
 def clean_value(definition: CustomFieldDefinition, value: Any) -> Any:
     """Return the stored form of `value` for this definition, or raise ValueError with a message."""
     kind = definition.field_type
@@ -51,9 +57,12 @@ def clean_value(definition: CustomFieldDefinition, value: Any) -> Any:
             raise ValueError(_("Keep it under %(n)s characters.") % {"n": MAX_TEXT})
         return text
     if kind == FieldType.NUMBER:
-        return str(_clean_decimal(value))
+        return canonical_number(_clean_decimal(value))
     if kind == FieldType.MONEY:
-        amount_raw, currency = (value.get("amount"), value.get("currency")) if isinstance(value, dict) else (value, None)
+        if isinstance(value, dict):
+            amount_raw, currency = value.get("amount"), value.get("currency")
+        else:
+            amount_raw, currency = value, None
         amount = _clean_decimal(amount_raw).quantize(Decimal("0.01"))
         currency = clean_text(str(currency or settings.GUANXI_DEFAULT_CURRENCY)).upper()
         if len(currency) != 3 or not currency.isalpha():

@@ -1,9 +1,9 @@
-"""Identity API: users and teams (read), the current user, API tokens."""
+"""Identity API: users, teams and roles (read) and the current user."""
 
 from __future__ import annotations
 
-from ninja import NinjaAPI, Router, Schema
 from django.http import HttpRequest
+from ninja import NinjaAPI, Router, Schema
 
 from guanxi.platform.core.api import actor_of, responses
 from guanxi.platform.identity import selectors
@@ -52,6 +52,41 @@ def list_users(request: HttpRequest) -> list[UserOut]:
 @router.get("/teams", response=responses(list[TeamOut]), summary="List teams")
 def list_teams(request: HttpRequest) -> list[TeamOut]:
     return [TeamOut.from_orm(t) for t in selectors.team_list(actor=actor_of(request))]
+
+
+class RoleOut(Schema):
+    id: int
+    code: str
+    name_zh: str
+    name_en: str
+    description: str
+    permissions: list[str]
+    scopes: dict[str, str]
+    is_builtin: bool
+    version: int
+
+
+@router.get(
+    "/roles",
+    response=responses(list[RoleOut]),
+    summary="List roles",
+    description="Each role's action permissions and its data scope (own, team or all) per record type.",
+)
+def list_roles(request: HttpRequest) -> list[RoleOut]:
+    return [
+        RoleOut(
+            id=role.pk,
+            code=role.code,
+            name_zh=role.name_zh,
+            name_en=role.name_en,
+            description=role.description,
+            permissions=list(role.permissions),
+            scopes=dict(role.scopes),
+            is_builtin=role.is_builtin,
+            version=role.version,
+        )
+        for role in selectors.role_list(actor=actor_of(request))
+    ]
 
 
 def mount(api: NinjaAPI) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
+from ninja.utils import check_csrf
 
 from guanxi.platform.core.actors import Actor
+from guanxi.platform.core.api import CsrfFailed
 from guanxi.platform.identity.services import actor_for_token, api_token_authenticate
 
 
@@ -27,8 +29,14 @@ class SessionActorAuth(APIKeyCookie):
     def __init__(self) -> None:
         super().__init__(csrf=True)
 
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # The CSRF check waits for authenticate(): a request without a session gets 401, not 403.
+        return request.COOKIES.get(self.param_name)
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            return Actor(user=user, channel="api")
-        return None
+        if user is None or not user.is_authenticated:
+            return None
+        if self.csrf and not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request) is not None:
+            raise CsrfFailed()
+        return Actor(user=user, channel="api")

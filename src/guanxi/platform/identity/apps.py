@@ -21,3 +21,17 @@ class IdentityConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_ensure_builtin_roles, sender=self)
+        _register_navigation()
+
+
+def _register_navigation() -> None:
+    from guanxi.platform.identity.permissions import IDENTITY_MANAGE
+    from guanxi.platform.ui.registry import NavItem, register_nav_item
+
+    for code, label, url_name, permission, order in (
+        ("users", _("Users"), "identity:user_list", IDENTITY_MANAGE, 10),
+        ("teams", _("Teams"), "identity:team_list", IDENTITY_MANAGE, 20),
+        ("roles", _("Roles"), "identity:role_list", IDENTITY_MANAGE, 30),
+        ("api_tokens", _("API tokens"), "identity:token_list", None, 90),
+    ):
+        register_nav_item(NavItem(code, label, url_name, permission, order=order, section="settings"))

@@ -20,7 +20,12 @@ class Team(TimestampedModel):
         "self", verbose_name=_("parent team"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     manager = models.ForeignKey(
-        "identity.User", verbose_name=_("manager"), null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_teams"
+        "identity.User",
+        verbose_name=_("manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_teams",
     )
     path = models.CharField(max_length=255, db_index=True, editable=False, default="")
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
@@ -85,7 +90,7 @@ class User(AbstractUser):
     language = models.CharField(_("language"), max_length=10, choices=Language.choices, blank=True, default="")
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True, default="")
 
-    objects = GuanxiUserManager()
+    objects = GuanxiUserManager()  # type: ignore[misc]
 
     class Meta:
         ordering = ["username"]

@@ -74,7 +74,8 @@ AUDIT_VIEW = "audit.view"
 TAGS_MANAGE = "tags.manage"
 
 register_area("admin", _("Administration"))
-register_permission(PERSONAL_DATA_VIEW, _("See personal data unmasked"), area="admin")
+# Not an action: it changes how records read in any area are shown, so token scopes do not gate it.
+register_permission(PERSONAL_DATA_VIEW, _("See personal data unmasked"), area="")
 register_permission(IDENTITY_MANAGE, _("Manage users, teams and roles"), area="admin")
 register_permission(CUSTOMFIELDS_MANAGE, _("Manage custom fields"), area="admin")
 register_permission(AUDIT_VIEW, _("See the access log"), area="admin")

@@ -47,7 +47,7 @@ def grant(role_code: str, *permission_codes: str, scopes: dict[str, str] | None 
 def grant_everything_to_administrator(object_types: list[str]) -> None:
     admin = BUILTIN_ROLES[ADMINISTRATOR]
     admin.permissions.update(spec.code for spec in p.all_permissions())
-    admin.scopes.update({object_type: DataScope.ALL for object_type in object_types})
+    admin.scopes.update(dict.fromkeys(object_types, DataScope.ALL))
 
 
 grant(SALES_MANAGER, p.PERSONAL_DATA_VIEW, p.TAGS_MANAGE)

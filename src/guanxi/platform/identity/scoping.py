@@ -34,6 +34,8 @@ def _token_allows(actor: Actor | User, code: str) -> bool:
     spec = specs.get(code)
     if spec is None:
         return False
+    if not spec.area:
+        return True
     needed = f"{spec.area}:read" if code.endswith(".view") else f"{spec.area}:write"
     return needed in actor.token_scopes
 
@@ -50,7 +52,7 @@ def user_permissions(user: User) -> frozenset[str]:
     elif user.role_id is None:
         perms = frozenset()
     else:
-        perms = frozenset(user.role.permissions)
+        perms = frozenset(user.role.permissions) if user.role else frozenset()
     user._guanxi_permissions = perms  # type: ignore[attr-defined]
     return perms
 
@@ -72,7 +74,7 @@ def data_scope(actor: Actor | User, object_type: str) -> str:
     user = _user(actor)
     if user.is_superuser:
         return DataScope.ALL
-    if user.role_id is None:
+    if user.role is None:
         return DataScope.OWN
     return user.role.scope_for(object_type)
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
 
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import NotFound
 from guanxi.platform.identity.models import ApiToken, Role, Team, User
+from guanxi.platform.identity.permissions import IDENTITY_MANAGE
+from guanxi.platform.identity.scoping import require_permission
 
 
 def user_list(*, actor: Actor, active_only: bool = False) -> QuerySet[User]:
@@ -46,3 +50,74 @@ def role_get(*, actor: Actor, role_id: int) -> Role:
 
 def api_token_list(*, actor: Actor) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=actor.user).order_by("-created_at")
+
+
+# Settings pages ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TeamNode:
+    """A team in the tree as the settings page shows it: depth for indentation, members counted."""
+
+    team: Team
+    depth: int
+    member_count: int
+    child_count: int
+
+
+def user_admin_list(
+    *,
+    actor: Actor,
+    text: str = "",
+    team_id: int | None = None,
+    role_id: int | None = None,
+    is_active: bool | None = None,
+) -> QuerySet[User]:
+    """Users as the administrator manages them, filtered; team and role come in the same query."""
+    require_permission(actor, IDENTITY_MANAGE)
+    qs = user_list(actor=actor)
+    text = text.strip()
+    if text:
+        qs = qs.filter(
+            Q(username__icontains=text)
+            | Q(display_name__icontains=text)
+            | Q(email__icontains=text)
+            | Q(first_name__icontains=text)
+            | Q(last_name__icontains=text)
+        )
+    if team_id is not None:
+        qs = qs.filter(team_id=team_id)
+    if role_id is not None:
+        qs = qs.filter(role_id=role_id)
+    if is_active is not None:
+        qs = qs.filter(is_active=is_active)
+    return qs
+
+
+def team_tree(*, actor: Actor) -> list[TeamNode]:
+    """Every team in tree order (parents before children, siblings by name), in one query."""
+    teams = list(
+        team_list(actor=actor).annotate(
+            member_count=Count("members", distinct=True), child_count=Count("children", distinct=True)
+        )
+    )
+    children: dict[int | None, list[Team]] = {}
+    for team in teams:
+        children.setdefault(team.parent_id, []).append(team)
+    for siblings in children.values():
+        siblings.sort(key=lambda t: (t.name, t.pk))
+    nodes: list[TeamNode] = []
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for team in children.get(parent_id, []):
+            nodes.append(TeamNode(team, depth, team.member_count, team.child_count))  # type: ignore[attr-defined]
+            walk(team.pk, depth + 1)
+
+    walk(None, 0)
+    return nodes
+
+
+def role_admin_list(*, actor: Actor) -> QuerySet[Role]:
+    """Roles with how many users hold each."""
+    require_permission(actor, IDENTITY_MANAGE)
+    return role_list(actor=actor).annotate(user_count=Count("users"))

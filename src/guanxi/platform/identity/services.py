@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import EmailValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +18,7 @@ from django.utils.translation import gettext as _
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import Conflict, NotFound, ValidationFailed
 from guanxi.platform.core.text import clean_text
+from guanxi.platform.core.versioning import ensure_version
 from guanxi.platform.identity.models import ApiToken, Role, Team, User
 from guanxi.platform.identity.permissions import (
     IDENTITY_MANAGE,
@@ -34,6 +37,25 @@ TOKEN_PREFIX = "gx_"
 # Teams ---------------------------------------------------------------------------------------
 
 
+TEAM_NAME_MAX = 100
+DISPLAY_NAME_MAX = 100
+ROLE_NAME_MAX = 100
+ROLE_DESCRIPTION_MAX = 1000
+TOKEN_NAME_MAX = 100
+ROLE_CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,49}\Z")
+
+
+def _clean_team_name(name: str) -> str:
+    name = clean_text(name)
+    if not name:
+        raise ValidationFailed.for_field("name", _("Enter a team name."))
+    if len(name) > TEAM_NAME_MAX:
+        raise ValidationFailed.for_field(
+            "name", _("Keep the name to %(n)s characters or fewer.") % {"n": TEAM_NAME_MAX}
+        )
+    return name
+
+
 def _set_team_path(team: Team) -> None:
     parent_path = team.parent.path if team.parent_id and team.parent else "/"
     team.path = f"{parent_path}{team.pk}/"
@@ -44,9 +66,7 @@ def _set_team_path(team: Team) -> None:
 def team_create(*, actor: Actor | None, name: str, parent: Team | None = None, manager: User | None = None) -> Team:
     if actor is not None:
         require_permission(actor, IDENTITY_MANAGE)
-    name = clean_text(name)
-    if not name:
-        raise ValidationFailed.for_field("name", _("Enter a team name."))
+    name = _clean_team_name(name)
     team = Team.objects.create(name=name, parent=parent, manager=manager)
     _set_team_path(team)
     team.save(update_fields=["path", "depth"])
@@ -55,13 +75,21 @@ def team_create(*, actor: Actor | None, name: str, parent: Team | None = None, m
 
 @transaction.atomic
 def team_update(
-    *, actor: Actor, team: Team, name: str, parent: Team | None, manager: User | None
+    *,
+    actor: Actor,
+    team: Team,
+    name: str,
+    parent: Team | None,
+    manager: User | None,
+    version: int | None = None,
 ) -> Team:
+    """Rename a team, give it a manager or move it (with its sub-teams) under another team; no cycles."""
     require_permission(actor, IDENTITY_MANAGE)
-    name = clean_text(name)
-    if not name:
-        raise ValidationFailed.for_field("name", _("Enter a team name."))
+    name = _clean_team_name(name)
     team = Team.objects.select_for_update().get(pk=team.pk)
+    ensure_version(team, version)
+    if parent is not None:
+        parent = Team.objects.get(pk=parent.pk)  # its path as stored now, not as the caller read it
     if parent is not None and (parent.pk == team.pk or parent.path.startswith(team.path)):
         raise ValidationFailed.for_field("parent", _("A team cannot be placed under itself or one of its sub-teams."))
     old_path = team.path
@@ -71,7 +99,7 @@ def team_update(
     team.save()
     if old_path != team.path:
         for child in Team.objects.filter(path__startswith=old_path).exclude(pk=team.pk).order_by("depth"):
-            child.parent = Team.objects.get(pk=child.parent_id)
+            child.parent = Team.objects.get(pk=int(child.parent_id or 0))
             _set_team_path(child)
             child.save(update_fields=["path", "depth"])
     return team
@@ -88,6 +116,35 @@ def team_delete(*, actor: Actor, team: Team) -> None:
 
 
 # Users ---------------------------------------------------------------------------------------
+
+
+USERNAME_MAX = 150
+USERNAME_PATTERN = re.compile(r"^[\w.@+-]+\Z")
+
+
+def _clean_profile(display_name: str, email: str) -> tuple[str, str]:
+    """The display name and e-mail address of a user, checked; ValidationFailed names each bad one."""
+    display_name = clean_text(display_name)
+    email = clean_text(email).lower()
+    errors: dict[str, list[str]] = {}
+    if len(display_name) > DISPLAY_NAME_MAX:
+        errors["display_name"] = [_("Keep the name to %(n)s characters or fewer.") % {"n": DISPLAY_NAME_MAX}]
+    if email:
+        try:
+            EmailValidator()(email)
+        except DjangoValidationError:
+            errors["email"] = [_("Enter a valid e-mail address.")]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    return display_name, email
+
+
+def _keeps_user_management(actor: Actor, role: Role | None, permissions: list[str] | None = None) -> bool:
+    """Whether the actor still manages users after giving themselves `role` (or `permissions` on their role)."""
+    if actor.user.is_superuser:
+        return True
+    granted = permissions if permissions is not None else (role.permissions if role else [])
+    return IDENTITY_MANAGE in granted
 
 
 def _check_password(password: str, user: User | None = None) -> None:
@@ -114,14 +171,25 @@ def user_create(
     if actor is not None:
         require_permission(actor, IDENTITY_MANAGE)
     username = clean_text(username)
+    errors: dict[str, list[str]] = {}
     if not username:
-        raise ValidationFailed.for_field("username", _("Enter a user name."))
-    if User.objects.filter(username__iexact=username).exists():
-        raise ValidationFailed.for_field("username", _("This user name is taken."))
+        errors["username"] = [_("Enter a user name.")]
+    elif len(username) > USERNAME_MAX or not USERNAME_PATTERN.match(username):
+        errors["username"] = [
+            _("Use up to %(n)s letters, digits and @ . + - _ for the user name.") % {"n": USERNAME_MAX}
+        ]
+    elif User.objects.filter(username__iexact=username).exists():
+        errors["username"] = [_("This user name is taken.")]
+    try:
+        display_name, email = _clean_profile(display_name, email)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    if errors:
+        raise ValidationFailed(fields=errors)
     user = User(
         username=username,
-        display_name=clean_text(display_name),
-        email=clean_text(email).lower(),
+        display_name=display_name,
+        email=email,
         team=team,
         role=role,
         is_superuser=is_superuser,
@@ -147,10 +215,19 @@ def user_update(
     is_active: bool,
 ) -> User:
     require_permission(actor, IDENTITY_MANAGE)
+    errors: dict[str, list[str]] = {}
     if user.pk == actor.user.pk and not is_active:
-        raise ValidationFailed.for_field("is_active", _("You cannot deactivate yourself."))
-    user.display_name = clean_text(display_name)
-    user.email = clean_text(email).lower()
+        errors["is_active"] = [_("You cannot deactivate yourself.")]
+    if user.pk == actor.user.pk and not _keeps_user_management(actor, role):
+        errors["role"] = [_("You cannot take away your own right to manage users.")]
+    try:
+        display_name, email = _clean_profile(display_name, email)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    if errors:
+        raise ValidationFailed(fields=errors)
+    user.display_name = display_name
+    user.email = email
     user.team = team
     user.role = role
     user.is_active = is_active
@@ -188,7 +265,9 @@ def user_set_password(*, actor: Actor, user: User, password: str) -> None:
 def _clean_role_grants(permissions: list[str], scopes: dict[str, str]) -> tuple[list[str], dict[str, str]]:
     unknown = [code for code in permissions if not is_known_permission(code)]
     if unknown:
-        raise ValidationFailed.for_field("permissions", _("Unknown permission: %(codes)s") % {"codes": ", ".join(unknown)})
+        raise ValidationFailed.for_field(
+            "permissions", _("Unknown permission: %(codes)s") % {"codes": ", ".join(unknown)}
+        )
     clean_scopes: dict[str, str] = {}
     for object_type, scope in scopes.items():
         if not is_known_scope(object_type):
@@ -210,28 +289,48 @@ def role_save(
     description: str,
     permissions: list[str],
     scopes: dict[str, str],
+    version: int | None = None,
 ) -> Role:
+    """Create (role=None) or edit a role, built-in ones included. Unknown permissions or scopes are refused."""
     require_permission(actor, IDENTITY_MANAGE)
-    perms, clean_scopes = _clean_role_grants(permissions, scopes)
     errors: dict[str, list[str]] = {}
-    if not clean_text(name_zh):
+    perms: list[str] = []
+    clean_scopes: dict[str, str] = {}
+    try:
+        perms, clean_scopes = _clean_role_grants(permissions, scopes)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    names = {"name_zh": clean_text(name_zh), "name_en": clean_text(name_en)}
+    if not names["name_zh"]:
         errors["name_zh"] = [_("Enter a Chinese name.")]
-    if not clean_text(name_en):
+    if not names["name_en"]:
         errors["name_en"] = [_("Enter an English name.")]
+    for field, value in names.items():
+        if len(value) > ROLE_NAME_MAX:
+            errors[field] = [_("Keep the name to %(n)s characters or fewer.") % {"n": ROLE_NAME_MAX}]
+    description = description.strip()
+    if len(description) > ROLE_DESCRIPTION_MAX:
+        errors["description"] = [_("Keep the description to %(n)s characters or fewer.") % {"n": ROLE_DESCRIPTION_MAX}]
     code = clean_text(code).lower()
     if role is None:
-        if not code or not code.replace("_", "").replace("-", "").isalnum():
-            errors["code"] = [_("Use letters, digits, - and _ only.")]
+        if not ROLE_CODE_PATTERN.match(code):
+            errors["code"] = [_("Start with a letter and use lower-case letters, digits, - and _ only (up to 50).")]
         elif Role.objects.filter(code=code).exists():
             errors["code"] = [_("This code is taken.")]
+    elif (
+        role.pk == actor.user.role_id and "permissions" not in errors and not _keeps_user_management(actor, role, perms)
+    ):
+        errors["permissions"] = [_("You cannot take away your own right to manage users.")]
     if errors:
         raise ValidationFailed(fields=errors)
     if role is None:
         role = Role(code=code)
     else:
+        role = Role.objects.select_for_update().get(pk=role.pk)
+        ensure_version(role, version)
         role.bump_version()
-    role.name_zh, role.name_en = clean_text(name_zh), clean_text(name_en)
-    role.description = description.strip()
+    role.name_zh, role.name_en = names["name_zh"], names["name_en"]
+    role.description = description
     role.permissions, role.scopes = perms, clean_scopes
     role.save()
     return role
@@ -279,6 +378,8 @@ def api_token_create(
     errors: dict[str, list[str]] = {}
     if not name:
         errors["name"] = [_("Give the token a name.")]
+    elif len(name) > TOKEN_NAME_MAX:
+        errors["name"] = [_("Keep the name to %(n)s characters or fewer.") % {"n": TOKEN_NAME_MAX}]
     allowed = set(token_scope_choices())
     bad = [scope for scope in scopes if scope not in allowed]
     if bad or not scopes:

@@ -10,7 +10,9 @@ from guanxi.platform.notifications.models import Notification
 
 
 def notification_send(*, recipient_id: int, kind: str, title: str, body: str = "", url: str = "") -> Notification:
-    return Notification.objects.create(recipient_id=recipient_id, kind=kind, title=title[:200], body=body, url=url[:300])
+    return Notification.objects.create(
+        recipient_id=recipient_id, kind=kind, title=title[:200], body=body, url=url[:300]
+    )
 
 
 def notification_mark_all_read(*, actor: Actor) -> int:

@@ -6,8 +6,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from guanxi.platform.core.actors import Actor
+
+MATCH_LABELS: dict[str, Promise] = {
+    "name": _("name"),
+    "pinyin": _("pinyin"),
+    "initials": _("initials"),
+    "phone": _("phone"),
+    "email": _("email"),
+    "wechat": _("WeChat ID"),
+    "company": _("company"),
+    "card_number": _("card number"),
+}
 
 
 @dataclass(frozen=True)
@@ -20,13 +32,19 @@ class SearchHit:
     matched_on: str  # "name", "pinyin", "initials", "phone", "email", "company", "card_number"
     extra: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def matched_on_label(self) -> str:
+        """What matched, for people: "pinyin", "phone"... in the user's language."""
+        return str(MATCH_LABELS.get(self.matched_on, self.matched_on))
+
 
 @dataclass(frozen=True)
 class SearchProvider:
     code: str
     label: Promise | str
-    search: Callable[[Actor, "SearchQuery", int], list[SearchHit]]
+    search: Callable[[Actor, SearchQuery, int], list[SearchHit]]
     order: int = 100
+    permission: str = ""  # actors without it never see this provider's group
 
 
 _providers: dict[str, SearchProvider] = {}

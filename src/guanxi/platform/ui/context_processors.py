@@ -26,7 +26,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 url = reverse(item.url_name)
             except NoReverseMatch:  # a feature whose pages are not mounted in this build
                 continue
-            items.append({"label": item.label, "url": url, "active": path.startswith(url) and url != "/", "code": item.code})
+            items.append(
+                {"label": item.label, "url": url, "active": path.startswith(url) and url != "/", "code": item.code}
+            )
         return items
 
     return {"nav_main": visible("main"), "nav_settings": visible("settings")}

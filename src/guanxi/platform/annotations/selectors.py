@@ -1,0 +1,98 @@
+"""Reads for annotations: tags (all, and per record in one query for list pages), notes and attachments.
+
+Notes and attachments are read only through their record, so they follow the record's visibility:
+a record the actor may not see makes its notes and files answer NotFound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Count, QuerySet
+
+from guanxi.platform.annotations.models import Attachment, Note, Tag, TaggedItem
+from guanxi.platform.annotations.registry import require_annotated_type, visible_record
+from guanxi.platform.core.actors import Actor
+from guanxi.platform.core.errors import NotFound
+from guanxi.platform.identity.permissions import IDENTITY_MANAGE
+from guanxi.platform.identity.scoping import has_permission
+
+
+def tag_list(*, actor: Actor) -> QuerySet[Tag]:
+    """Every tag (everyone needs them to tag records and to filter lists), with how many records carry it."""
+    return Tag.objects.annotate(item_count=Count("items")).order_by("name")
+
+
+def tag_get(*, actor: Actor, tag_id: int) -> Tag:
+    tag = Tag.objects.filter(pk=tag_id).first()
+    if tag is None:
+        raise NotFound()
+    return tag
+
+
+def tags_for_objects(*, target: str, object_ids: Iterable[int]) -> dict[int, list[Tag]]:
+    """The tags of each record, in one query: for list pages whose rows are already visibility-checked."""
+    ids = list(object_ids)
+    result: dict[int, list[Tag]] = {object_id: [] for object_id in ids}
+    if not ids:
+        return result
+    items = (
+        TaggedItem.objects.filter(target=target, object_id__in=ids)
+        .select_related("tag")
+        .order_by("tag__name", "tag_id")
+    )
+    for item in items:
+        result.setdefault(item.object_id, []).append(item.tag)
+    return result
+
+
+def record_get(*, actor: Actor, target: str, object_id: int) -> Any:
+    """The annotated record itself, if the actor may see it."""
+    return visible_record(actor, target, object_id)[1]
+
+
+def record_can_change(*, actor: Actor, target: str, record: Any) -> bool:
+    """Whether the actor may tag the record and attach files to it."""
+    return bool(require_annotated_type(target).can_change(actor, record))
+
+
+def tags_for_record(*, actor: Actor, target: str, object_id: int) -> list[Tag]:
+    visible_record(actor, target, object_id)
+    return tags_for_objects(target=target, object_ids=[int(object_id)])[int(object_id)]
+
+
+def notes_for(*, actor: Actor, target: str, object_id: int) -> QuerySet[Note]:
+    """The notes on a record, newest first."""
+    visible_record(actor, target, object_id)
+    return Note.objects.filter(target=target, object_id=int(object_id)).select_related("author").order_by("-id")
+
+
+def attachments_for(*, actor: Actor, target: str, object_id: int) -> QuerySet[Attachment]:
+    """The files attached to a record, newest first."""
+    visible_record(actor, target, object_id)
+    return (
+        Attachment.objects.filter(target=target, object_id=int(object_id)).select_related("uploaded_by").order_by("-id")
+    )
+
+
+def attachment_get_for_download(*, actor: Actor, attachment_id: int) -> Attachment:
+    """An attachment whose record the actor may see; NotFound otherwise (also for hidden records)."""
+    attachment = Attachment.objects.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound()
+    visible_record(actor, attachment.target, attachment.object_id)
+    return attachment
+
+
+def note_get(*, actor: Actor, note_id: int) -> Note:
+    note = Note.objects.select_related("author").filter(pk=note_id).first()
+    if note is None:
+        raise NotFound()
+    visible_record(actor, note.target, note.object_id)
+    return note
+
+
+def may_edit_annotation(*, actor: Actor, author_id: int | None) -> bool:
+    """Notes and files are edited or deleted by whoever added them, or by an administrator."""
+    return author_id == actor.user.pk or has_permission(actor, IDENTITY_MANAGE)
