@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TEST_WORKERS ?= 2
 
-.PHONY: run test lint e2e install install-dev worker demo format clean help
+.PHONY: run test lint e2e install install-dev worker demo format clean help messages
 
 help:
 	@echo "make run    install, migrate, load the demo on first run, serve http://127.0.0.1:8000 with the worker"
@@ -54,6 +54,11 @@ lint: install-dev
 	$(BIN)/lint-imports
 	DJANGO_SETTINGS_MODULE=guanxi.config.settings.test $(BIN)/python manage.py check
 	DJANGO_SETTINGS_MODULE=guanxi.config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+
+# Re-extract the translatable strings into the zh_Hans catalogue, then compile it (the .mo is committed).
+messages: install-dev
+	DJANGO_SETTINGS_MODULE=guanxi.config.settings.dev $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=tests
+	DJANGO_SETTINGS_MODULE=guanxi.config.settings.dev $(BIN)/python manage.py compilemessages --ignore=.venv
 
 format: install-dev
 	$(BIN)/ruff check --fix src tests

@@ -343,6 +343,11 @@ TASK_TITLES = (
 DISQUALIFY_REASONS = ("预算不足", "已选择竞争对手", "联系方式无效", "需求不匹配")
 
 
+RECENT_FOLLOW_UP_DAYS = 45
+LOOKED_AFTER_SHARE = 0.95
+LOOKED_AFTER_SHARE_QUIET = 0.8  # dormant and churned customers get win-back calls
+
+
 def weighted(rng: random.Random, pairs: Sequence[tuple[Any, int]]) -> Any:
     return rng.choices([value for value, _w in pairs], weights=[w for _v, w in pairs])[0]
 
@@ -563,7 +568,7 @@ def _default_pool(teams: dict[str, Team]) -> Pool:
         max_claims_per_day=20,
         cooldown_days=7,
         return_after_days_without_follow_up=60,
-        return_after_days_without_deal=180,
+        return_after_days_without_deal=None,  # deals arrive with the sales app
         is_default=True,
     )
 
@@ -1067,6 +1072,16 @@ def _write_interactions(plan: _Plan, customers: list[Customer], leads: list[Lead
             plan.interactions.append(_interaction(plan, when=when, user=user, customer=customer))
             if customer.pk not in last_contact or last_contact[customer.pk] < when:
                 last_contact[customer.pk] = when
+        # Reps look after their book: most owned, non-dormant customers had a follow-up recently, so the
+        # pool's automatic return (60 days without follow-up) takes back only the neglected few.
+        recent_enough = now - dt.timedelta(days=RECENT_FOLLOW_UP_DAYS)
+        stale = customer.pk not in last_contact or last_contact[customer.pk] < recent_enough
+        quiet = customer.lifecycle_stage in (LifecycleStage.DORMANT, LifecycleStage.CHURNED)
+        share = LOOKED_AFTER_SHARE_QUIET if quiet else LOOKED_AFTER_SHARE
+        if customer.owner_id is not None and stale and rng.random() < share:
+            when = _random_past(rng, now, max_days=min(age_days, RECENT_FOLLOW_UP_DAYS))
+            plan.interactions.append(_interaction(plan, when=when, user=user, customer=customer))
+            last_contact[customer.pk] = max(when, last_contact.get(customer.pk, when))
     for lead in leads:
         if lead.status == LeadStatus.NEW:
             continue

@@ -378,8 +378,12 @@ def test_read_only_token_reads_but_every_write_is_forbidden(org: Any, api_as: An
     assert (Customer.objects.count(), customer.version, customer.contact_points.count()) == (1, 1, 1)
 
 
-def test_token_without_read_scope_cannot_list(api_as: Any) -> None:
-    _error(api_as("rep_north", scopes=["customers:write"]).get("/customers"), 403, "permission_denied")
+def test_token_without_a_customers_scope_cannot_list(api_as: Any) -> None:
+    _error(api_as("rep_north", scopes=["leads:read", "leads:write"]).get("/customers"), 403, "permission_denied")
+
+
+def test_token_with_the_write_scope_can_also_read(api_as: Any) -> None:
+    assert api_as("rep_north", scopes=["customers:write"]).get("/customers").status_code == 200
 
 
 # Contact points ----------------------------------------------------------------------------

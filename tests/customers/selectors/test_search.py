@@ -169,7 +169,7 @@ def test_no_customer_permission_means_no_hits(org, data):
 
 def test_subtitle_shows_phone_and_owner(org, data):
     [hit] = customer_search_hits(org.actor("rep_north"), SearchQuery.parse("张伟"), 1)
-    assert hit.subtitle == f"华为技术有限公司 · +8613812345678 · {org.rep_north}"
+    assert hit.subtitle == f"华为技术有限公司 · 138 1234 5678 · {org.rep_north}"
     assert hit.url == f"/customers/{data.zhang_wei.pk}/"
     assert hit.kind == "customer"
     assert hit.id == data.zhang_wei.pk
@@ -177,7 +177,7 @@ def test_subtitle_shows_phone_and_owner(org, data):
 
 def test_subtitle_masks_personal_data_without_permission(org, data):
     [hit] = customer_search_hits(org.actor("analyst"), SearchQuery.parse("zhang.wei@"), 5)
-    assert "+86138****5678" in hit.subtitle
+    assert "138 **** 5678" in hit.subtitle
     assert "z***@example.com" in hit.subtitle
     assert "12345678" not in hit.subtitle
     assert "zhang.wei" not in hit.subtitle
@@ -185,7 +185,7 @@ def test_subtitle_masks_personal_data_without_permission(org, data):
 
 def test_subtitle_of_pool_customer_and_card(org, data):
     [pool_hit] = customer_search_hits(org.actor("rep_south"), SearchQuery.parse("赵敏"), 5)
-    assert pool_hit.subtitle == "+8613777772468 · Public pool"
+    assert pool_hit.subtitle == "137 7777 2468 · Public pool"
     assert pool_hit.extra == {"kind": "person", "in_pool": "true"}
     [card_hit] = customer_search_hits(org.actor("rep_north"), SearchQuery.parse("VIP0001"), 5)
     assert "Card VIP0001" in card_hit.subtitle
@@ -230,6 +230,6 @@ def test_rep_south_does_not_find_rep_north_leads(org, data):
 def test_lead_subtitle_masked_for_analyst(org, data):
     hits = lead_search_hits(org.actor("analyst"), SearchQuery.parse("4321"), 5)
     assert [h.title for h in hits] == ["张薇", "张卫"]
-    assert hits[0].subtitle == f"腾讯 · +86186****4321 · New · {org.rep_north}"
+    assert hits[0].subtitle == f"腾讯 · 186 **** 4321 · New · {org.rep_north}"
     assert hits[0].extra == {"status": "new"}
     assert hits[0].url == f"/leads/{data.lead_zhang.pk}/"

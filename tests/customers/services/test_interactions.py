@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from guanxi.customers.models import Customer, Interaction, Task
-from guanxi.customers.models.choices import TaskKind, TaskStatus
+from guanxi.customers.models.choices import LeadStatus, TaskKind, TaskStatus
 from guanxi.customers.services.interactions import interaction_delete, interaction_log, interaction_update
 from guanxi.platform.core.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from tests.factories import CustomerFactory, LeadFactory, PoolFactory
@@ -265,3 +265,39 @@ def test_deleting_recomputes_last_contact(org):
     interaction_delete(actor=org.actor("rep_north"), interaction=older)
     assert _refresh(customer).last_contact_at is None
     assert Interaction.objects.count() == 0
+
+
+# A lead's status follows the first contact --------------------------------------------------
+
+
+def test_logging_on_a_new_lead_marks_it_contacted(org):
+    lead = LeadFactory(owner=org.rep_north, status=LeadStatus.NEW)
+    interaction_log(actor=org.actor("rep_north"), lead=lead, data={"channel": "call"})
+    lead.refresh_from_db()
+    assert (lead.status, lead.version) == (LeadStatus.CONTACTED, 2)
+    assert lead.history.first().history_user == org.rep_north
+
+
+@pytest.mark.parametrize("status", [LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.UNQUALIFIED])
+def test_logging_on_a_lead_past_new_keeps_its_status(org, status):
+    lead = LeadFactory(owner=org.rep_north, status=status)
+    interaction_log(actor=org.actor("rep_north"), lead=lead, data={"channel": "email"})
+    lead.refresh_from_db()
+    assert (lead.status, lead.version) == (status, 1)
+
+
+def test_logging_is_enough_to_mark_the_lead_contacted_without_the_right_to_edit_leads(org):
+    # The service agent may log interactions and own leads but not edit leads.
+    lead = LeadFactory(owner=org.service, status=LeadStatus.NEW)
+    interaction_log(actor=org.actor("service"), lead=lead, data={"channel": "wechat"})
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.CONTACTED
+
+
+def test_logging_on_a_customer_changes_no_lead(org):
+    lead = LeadFactory(owner=org.rep_north, status=LeadStatus.NEW)
+    interaction_log(
+        actor=org.actor("rep_north"), customer=CustomerFactory(owner=org.rep_north), data={"channel": "call"}
+    )
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.NEW

@@ -383,3 +383,51 @@ def test_open_tasks_of_other_statuses_stay_on_the_lead(org: Any, acme_lead: Lead
     cancelled = TaskFactory(lead=acme_lead, assignee=org.rep_north, status=TaskStatus.CANCELLED)
     lead_convert(actor=org.actor("rep_north"), lead=acme_lead)
     assert Task.objects.get(pk=cancelled.pk).customer_id is None
+
+
+def test_convert_sets_the_customers_next_follow_up_from_the_moved_tasks(org: Any, acme_lead: Lead) -> None:
+    soon = timezone.now() + dt.timedelta(days=1)
+    TaskFactory(lead=acme_lead, assignee=org.rep_north, due_at=soon + dt.timedelta(days=3))
+    TaskFactory(lead=acme_lead, assignee=org.rep_north, due_at=soon)
+    TaskFactory(lead=acme_lead, assignee=org.rep_north, due_at=soon - dt.timedelta(days=5), status=TaskStatus.DONE)
+    result = lead_convert(actor=org.actor("rep_north"), lead=acme_lead)
+    account = Customer.objects.get(pk=result.customer.pk)
+    assert account.next_follow_up_at == soon
+    assert Customer.objects.get(pk=result.contact.pk).next_follow_up_at is None
+
+
+def test_convert_without_open_tasks_leaves_no_next_follow_up(org: Any, acme_lead: Lead) -> None:
+    result = lead_convert(actor=org.actor("rep_north"), lead=acme_lead)
+    assert Customer.objects.get(pk=result.customer.pk).next_follow_up_at is None
+
+
+def test_deleting_a_lead_removes_its_tags_notes_and_files(org: Any, django_capture_on_commit_callbacks: Any) -> None:
+    from django.core.files.storage import default_storage
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from guanxi.platform.annotations import services as annotations
+    from guanxi.platform.annotations.models import Attachment, Note, Tag, TaggedItem
+
+    tag = Tag.objects.create(name="Hot", color=Tag.Color.ORANGE)
+    doomed = LeadFactory(owner=org.rep_north, company_name="A")
+    kept = LeadFactory(owner=org.rep_north, company_name="B")
+    files = {}
+    for lead in (doomed, kept):
+        actor = org.actor("rep_north")
+        annotations.tags_assign(actor=actor, target="customers.lead", object_ids=[lead.pk], tag_id=tag.pk)
+        annotations.note_add(actor=actor, target="customers.lead", object_id=lead.pk, body="met at the fair")
+        upload = SimpleUploadedFile("card.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+        attachment = annotations.attachment_add(
+            actor=actor, target="customers.lead", object_id=lead.pk, uploaded_file=upload
+        )
+        files[lead.pk] = attachment.file.name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_delete(actor=org.actor("manager_north"), lead=doomed)
+
+    expected = [("customers.lead", kept.pk)]
+    assert list(TaggedItem.objects.values_list("target", "object_id")) == expected
+    assert list(Note.objects.values_list("target", "object_id")) == expected
+    assert list(Attachment.objects.values_list("target", "object_id")) == expected
+    assert not default_storage.exists(files[doomed.pk])
+    assert default_storage.exists(files[kept.pk])

@@ -278,3 +278,19 @@ def test_annotations_of_deleted_records_are_removed_with_their_files(
     }
     assert remaining == {"tags": [south_customer.pk], "notes": [south_customer.pk], "files": [south_customer.pk]}
     assert not default_storage.exists(gone)
+
+
+def test_a_read_only_token_cannot_add_or_change_notes(org, north_customer):
+    from guanxi.platform.annotations.services import note_add, note_delete
+    from guanxi.platform.core.actors import Actor
+    from guanxi.platform.core.errors import PermissionDenied
+
+    reader = Actor(user=org.rep_north, channel="api", token_id=1, token_scopes=frozenset({"customers:read"}))
+    writer = Actor(user=org.rep_north, channel="api", token_id=2, token_scopes=frozenset({"customers:write"}))
+    with pytest.raises(PermissionDenied):
+        note_add(actor=reader, target="customers.customer", object_id=north_customer.pk, body="只读令牌")
+    note = note_add(actor=writer, target="customers.customer", object_id=north_customer.pk, body="可写令牌")
+    with pytest.raises(PermissionDenied):
+        note_delete(actor=reader, note_id=note.pk)
+    web = org.actor("rep_north")
+    assert note_add(actor=web, target="customers.customer", object_id=north_customer.pk, body="网页").body == "网页"

@@ -161,3 +161,16 @@ def test_tokens_page_lists_only_my_tokens_and_revokes_them(org: Any) -> None:
     assert ApiToken.objects.get(pk=mine.pk).revoked_at is not None
     assert ApiToken.objects.get(pk=theirs.pk).revoked_at is None
     assert "Revoked" in client.get(reverse("identity:token_list")).content.decode()
+
+
+def test_a_write_scope_includes_reading_the_same_area_only(org):
+    from guanxi.platform.core.actors import Actor
+    from guanxi.platform.identity.scoping import has_permission
+
+    writer = Actor(user=org.rep_north, channel="api", token_id=1, token_scopes=frozenset({"customers:write"}))
+    assert has_permission(writer, "customers.view") is True
+    assert has_permission(writer, "customers.change") is True
+    assert has_permission(writer, "leads.view") is False
+    reader = Actor(user=org.rep_north, channel="api", token_id=1, token_scopes=frozenset({"customers:read"}))
+    assert has_permission(reader, "customers.view") is True
+    assert has_permission(reader, "customers.change") is False

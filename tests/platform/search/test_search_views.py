@@ -48,8 +48,8 @@ def test_results_page_no_matches(as_rep, data):
 def test_results_page_masks_for_analyst(client, org, data):
     client.force_login(org.analyst)
     html = client.get("/search/", {"q": "5678"}).content.decode()
-    assert "+86138****5678" in html
-    assert "+8613812345678" not in html
+    assert "138 **** 5678" in html
+    assert "138 1234 5678" not in html
 
 
 def test_results_page_requires_login(client, data):

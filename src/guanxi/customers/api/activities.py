@@ -10,31 +10,29 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from ninja import Header, Query, Router, Schema, Status
-from pydantic import ConfigDict, Field
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
 
 from guanxi.customers.models import Interaction, Task
 from guanxi.customers.models.choices import Channel, Direction, Outcome, TaskKind, TaskPriority, TaskStatus
 from guanxi.customers.selectors import activities as selectors
 from guanxi.customers.services import interactions as interaction_services
 from guanxi.customers.services import tasks as task_services
-from guanxi.platform.core.api import UPDATE_ERROR_STATUSES, actor_of, etag_for, expected_version, responses
-from guanxi.platform.core.errors import ValidationFailed
+from guanxi.platform.core.api import (
+    IF_MATCH,
+    UPDATE_ERROR_STATUSES,
+    PageQuery,
+    Payload,
+    actor_of,
+    etag_for,
+    expected_version,
+    optional_version,
+    page_out,
+    responses,
+)
 from guanxi.platform.core.pagination import keyset_paginate
 
 router = Router(tags=["interactions and tasks"])
-
-DEFAULT_PAGE = 50
-MAX_PAGE = 200
-IF_MATCH = Header(None, alias="If-Match", description='The version you read, as the ETag gave it: "3".')
-
-
-class Payload(Schema):
-    """Request bodies refuse unknown fields rather than ignore them."""
-
-    model_config = ConfigDict(extra="forbid")
-
 
 # Interactions ---------------------------------------------------------------------------------
 
@@ -95,11 +93,9 @@ class InteractionPage(Schema):
     next_cursor: str | None
 
 
-class InteractionListParams(Schema):
+class InteractionListParams(PageQuery):
     customer_id: int | None = None
     lead_id: int | None = None
-    cursor: str | None = None
-    limit: int = Field(DEFAULT_PAGE, ge=1, le=MAX_PAGE)
 
 
 def _interaction_out(interaction: Interaction) -> InteractionOut:
@@ -134,7 +130,7 @@ def list_interactions(request: HttpRequest, params: Query[InteractionListParams]
     """Newest first. Filter by `customer_id` or `lead_id`; page with `cursor` (`next_cursor` of the last page)."""
     qs = selectors.interaction_list(actor=actor_of(request), customer_id=params.customer_id, lead_id=params.lead_id)
     page = keyset_paginate(qs, sort=selectors.TIMELINE_SORT, cursor=params.cursor, page_size=params.limit)
-    return InteractionPage(items=[_interaction_out(i) for i in page.items], next_cursor=page.next_cursor)
+    return page_out(InteractionPage, page, _interaction_out)
 
 
 @router.post("/interactions", response=responses(InteractionOut, status=201), summary="Log an interaction")
@@ -145,8 +141,6 @@ def create_interaction(request: HttpRequest, payload: InteractionIn) -> Status[I
     customer, lead = selectors.activity_subject(
         actor=actor, customer_id=data.pop("customer_id", None), lead_id=data.pop("lead_id", None)
     )
-    if (customer is None) == (lead is None):
-        raise ValidationFailed.for_field("customer_id", _("Give exactly one of customer_id and lead_id."))
     interaction = interaction_services.interaction_log(actor=actor, customer=customer, lead=lead, data=data)
     return Status(201, _interaction_out(selectors.interaction_get(actor=actor, interaction_id=interaction.pk)))
 
@@ -263,7 +257,7 @@ class TaskPage(Schema):
     next_cursor: str | None
 
 
-class TaskListParams(Schema):
+class TaskListParams(PageQuery):
     view: str = Field("", description="open, today, overdue, upcoming, done, cancelled or all.")
     mine: bool = False
     assignee_id: int | None = None
@@ -274,8 +268,6 @@ class TaskListParams(Schema):
     customer_id: int | None = None
     lead_id: int | None = None
     sort: str = Field("", description="due_at (default), -due_at, -created_at, -completed_at (default for done), -id.")
-    cursor: str | None = None
-    limit: int = Field(DEFAULT_PAGE, ge=1, le=MAX_PAGE)
 
 
 def _task_out(task: Task, now: dt.datetime) -> TaskOut:
@@ -318,13 +310,11 @@ def list_tasks(request: HttpRequest, params: Query[TaskListParams]) -> TaskPage:
     """Tasks you may see: yours and those of customers and leads you may see. `mine=true` for yours only."""
     actor = actor_of(request)
     filters = selectors.TaskFilters.from_params(params.dict())
-    sort = params.sort or filters.default_sort
-    if sort not in selectors.TASK_SORTS:
-        raise ValidationFailed.for_field("sort", _("Choose a sort order from the list."))
+    sort = filters.checked_sort(params.sort)
     now = timezone.now()
     qs = selectors.task_list(actor=actor, filters=filters, now=now)
-    page = keyset_paginate(qs, sort=sort, cursor=params.cursor, page_size=params.limit, nullable=True)
-    return TaskPage(items=[_task_out(t, now) for t in page.items], next_cursor=page.next_cursor)
+    page = keyset_paginate(qs, sort=sort, cursor=params.cursor, page_size=params.limit)
+    return page_out(TaskPage, page, lambda task: _task_out(task, now))
 
 
 @router.post("/tasks", response=responses(TaskOut, status=201), summary="Create a task")
@@ -368,7 +358,7 @@ def complete_task(
     actor = actor_of(request)
     body = payload or TaskCompleteIn(result="", version=None)
     task = selectors.task_get(actor=actor, task_id=task_id)
-    version = _optional_version(request, body.version)
+    version = optional_version(request, body.version)
     task_services.task_complete(actor=actor, task=task, result=body.result, expected_version=version)
     return _task_response(request, task_id)
 
@@ -379,13 +369,6 @@ def reopen_task(
 ) -> TaskOut:
     actor = actor_of(request)
     task = selectors.task_get(actor=actor, task_id=task_id)
-    version = _optional_version(request, payload.version if payload else None)
+    version = optional_version(request, payload.version if payload else None)
     task_services.task_reopen(actor=actor, task=task, expected_version=version)
     return _task_response(request, task_id)
-
-
-def _optional_version(request: HttpRequest, body_version: int | None) -> int | None:
-    """Actions (complete, reopen) check the version only when the client sends one."""
-    if body_version is None and not request.headers.get("If-Match"):
-        return None
-    return expected_version(request, body_version)

@@ -9,7 +9,7 @@ it, 412 when it is stale.
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Header, Query, Router, Status
+from ninja import Query, Router, Status
 
 from guanxi.customers.api.schemas import (
     BulkAssignIn,
@@ -42,10 +42,17 @@ from guanxi.customers.services.customers import (
     customer_update,
     customers_assign_owner,
 )
-from guanxi.platform.audit.models import AccessLogEntry
-from guanxi.platform.audit.services import access_log_record
+from guanxi.platform.audit.services import personal_data_view_record
 from guanxi.platform.core.actors import Actor
-from guanxi.platform.core.api import UPDATE_ERROR_STATUSES, actor_of, etag_for, expected_version, responses
+from guanxi.platform.core.api import (
+    IF_MATCH,
+    UPDATE_ERROR_STATUSES,
+    actor_of,
+    etag_for,
+    expected_version,
+    page_out,
+    responses,
+)
 from guanxi.platform.core.pagination import keyset_paginate
 from guanxi.platform.identity.scoping import can_see_personal_data
 
@@ -56,21 +63,12 @@ ACCESS_LOG_TYPE = "customers.customer"
 READ_ERRORS = (401, 403, 404, 422)
 WRITE_ERRORS = (400, 401, 403, 404, 422)
 DELETE_ERRORS = (401, 403, 404, 422)
-# Declared for the OpenAPI schema; expected_version() reads the header itself.
-IF_MATCH = Header(None, alias="If-Match", description='The version you read, as the ETag gave it: "3".')
 
 
 def _log_personal_data_view(actor: Actor, *, customer_ids: list[int], endpoint: str) -> None:
     """The access log records which customers' personal data was returned in clear, never the values."""
-    if not customer_ids:
-        return
-    access_log_record(
-        actor=actor,
-        action=AccessLogEntry.Action.VIEW_PERSONAL_DATA,
-        object_type=ACCESS_LOG_TYPE,
-        object_id=customer_ids[0] if len(customer_ids) == 1 else None,
-        record_count=len(customer_ids),
-        detail={"endpoint": endpoint, "ids": customer_ids} if len(customer_ids) > 1 else {"endpoint": endpoint},
+    personal_data_view_record(
+        actor=actor, object_type=ACCESS_LOG_TYPE, object_ids=customer_ids, detail={"endpoint": endpoint}
     )
 
 
@@ -108,16 +106,12 @@ def list_customers(request: HttpRequest, query: Query[CustomerListQuery]) -> Cus
     actor = actor_of(request)
     filters = CustomerFilters.from_params(request.GET)
     qs = customer_list(actor=actor, filters=filters, sort=query.sort)
-    field = SORTS[query.sort].lstrip("-")
-    nullable = field != "id" and Customer._meta.get_field(field).null
-    page = keyset_paginate(qs, sort=SORTS[query.sort], cursor=query.cursor, page_size=query.limit, nullable=nullable)
+    page = keyset_paginate(qs, sort=SORTS[query.sort], cursor=query.cursor, page_size=query.limit)
     unmasked = can_see_personal_data(actor)
     if unmasked:
         shown = [c.pk for c in page.items if getattr(c, "primary_points", None)]
         _log_personal_data_view(actor, customer_ids=shown, endpoint="customer_list")
-    return CustomerPage(
-        items=[customer_row_out(c, unmasked=unmasked) for c in page.items], next_cursor=page.next_cursor
-    )
+    return page_out(CustomerPage, page, lambda c: customer_row_out(c, unmasked=unmasked))
 
 
 @router.post(

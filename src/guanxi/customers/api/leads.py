@@ -11,8 +11,8 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Header, Query, Router, Schema, Status
-from pydantic import ConfigDict, Field
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
 
 from guanxi.customers.models import Lead
 from guanxi.customers.models.choices import LeadStatus, Source
@@ -26,15 +26,16 @@ from guanxi.customers.selectors.leads import (
     lead_list,
 )
 from guanxi.customers.services import leads as services
-from guanxi.platform.audit.models import AccessLogEntry
-from guanxi.platform.audit.services import access_log_record
-from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.api import (
+    IF_MATCH,
     UPDATE_ERROR_STATUSES,
-    PreconditionRequired,
+    PageQuery,
+    Payload,
     actor_of,
     etag_for,
     expected_version,
+    optional_version,
+    page_out,
     responses,
 )
 from guanxi.platform.core.pagination import keyset_paginate
@@ -45,10 +46,6 @@ router = Router(tags=["leads"])
 READ_ERRORS = (401, 403, 404, 422)
 WRITE_ERRORS = (400, 401, 403, 404, 422)
 ACTION_ERRORS = (400, 401, 403, 404, 409, 412, 422)
-# Declared for the OpenAPI schema; the version helpers read the header themselves.
-IF_MATCH = Header(None, alias="If-Match", description='The version you read, as the ETag gave it: "3".')
-MAX_PAGE = 200
-DEFAULT_PAGE = 50
 
 
 def _custom_fields(*, output: bool = False) -> Any:
@@ -60,13 +57,7 @@ def _custom_fields(*, output: bool = False) -> Any:
     return Field(default=None, description=description, json_schema_extra=extra)
 
 
-class LeadPayload(Schema):
-    """Base of the lead request bodies: unknown fields are an error, never silently ignored."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class LeadFields(LeadPayload):
+class LeadFields(Payload):
     """The editable fields of a lead, all optional (a PATCH sends only what changes)."""
 
     name: str | None = Field(None, max_length=200)
@@ -124,7 +115,7 @@ class LeadPage(Schema):
     next_cursor: str | None
 
 
-class LeadListQuery(Schema):
+class LeadListQuery(PageQuery):
     """List filters (documented here; `cf.<key>=value` filters by a custom field as well)."""
 
     q: str | None = Field(None, description="Name, pinyin, initials, phone, email or company.")
@@ -139,11 +130,9 @@ class LeadListQuery(Schema):
     created_from: dt.date | None = None
     created_to: dt.date | None = None
     sort: str = Field("-id", json_schema_extra={"enum": list(SORTS)})
-    cursor: str | None = Field(None, description="`next_cursor` of the previous page.")
-    limit: int = Field(DEFAULT_PAGE, ge=1, le=MAX_PAGE)
 
 
-class VersionIn(LeadPayload):
+class VersionIn(Payload):
     version: int | None = Field(None, description="The version you read (optional); or send If-Match.")
 
 
@@ -196,10 +185,6 @@ def _out(lead: Lead, shown: LeadContactDisplay) -> LeadOut:
     )
 
 
-def _has_personal_data(lead: Lead) -> bool:
-    return bool(lead.phone or lead.email or lead.wechat or lead.address)
-
-
 def _detail(request: HttpRequest, response: HttpResponse, lead: Lead, *, log: bool = True) -> LeadOut:
     """One lead as the actor may see it, with its version in the ETag; clear personal data is logged."""
     actor = actor_of(request)
@@ -208,28 +193,6 @@ def _detail(request: HttpRequest, response: HttpResponse, lead: Lead, *, log: bo
         services.lead_record_personal_data_view(actor=actor, lead=lead)
     response["ETag"] = etag_for(lead.version)
     return _out(lead, lead_contact_display(lead, unmasked=unmasked))
-
-
-def _log_list_view(actor: Actor, leads: list[Lead]) -> None:
-    shown = [lead.pk for lead in leads if _has_personal_data(lead)]
-    if not shown:
-        return
-    access_log_record(
-        actor=actor,
-        action=AccessLogEntry.Action.VIEW_PERSONAL_DATA,
-        object_type=CUSTOM_FIELD_TARGET,
-        object_id=shown[0] if len(shown) == 1 else None,
-        record_count=len(shown),
-        detail={"endpoint": "lead_list", "ids": shown},
-    )
-
-
-def _optional_version(request: HttpRequest, body_version: int | None) -> int | None:
-    """For actions: the version is checked when the client sends one, and not required."""
-    try:
-        return expected_version(request, body_version)
-    except PreconditionRequired:
-        return None
 
 
 @router.get(
@@ -253,11 +216,8 @@ def list_leads(request: HttpRequest, query: Query[LeadListQuery]) -> LeadPage:
     )
     unmasked = can_see_personal_data(actor)
     if unmasked:
-        _log_list_view(actor, page.items)
-    return LeadPage(
-        items=[_out(lead, lead_contact_display(lead, unmasked=unmasked)) for lead in page.items],
-        next_cursor=page.next_cursor,
-    )
+        services.leads_record_personal_data_view(actor=actor, leads=page.items, detail={"endpoint": "lead_list"})
+    return page_out(LeadPage, page, lambda lead: _out(lead, lead_contact_display(lead, unmasked=unmasked)))
 
 
 @router.post(
@@ -331,7 +291,7 @@ def qualify_lead(
 ) -> LeadOut:
     actor = actor_of(request)
     lead = lead_get(actor=actor, lead_id=lead_id)
-    version = _optional_version(request, payload.version if payload else None)
+    version = optional_version(request, payload.version if payload else None)
     services.lead_qualify(actor=actor, lead=lead, expected_version=version)
     return _detail(request, response, lead_get(actor=actor, lead_id=lead_id), log=False)
 
@@ -347,7 +307,7 @@ def disqualify_lead(
 ) -> LeadOut:
     actor = actor_of(request)
     lead = lead_get(actor=actor, lead_id=lead_id)
-    version = _optional_version(request, payload.version)
+    version = optional_version(request, payload.version)
     services.lead_disqualify(actor=actor, lead=lead, reason=payload.reason, expected_version=version)
     return _detail(request, response, lead_get(actor=actor, lead_id=lead_id), log=False)
 
@@ -375,7 +335,7 @@ def convert_lead(
         lead=lead,
         organisation_id=payload.organisation_id,
         create_organisation=payload.create_organisation,
-        expected_version=_optional_version(request, payload.version),
+        expected_version=optional_version(request, payload.version),
     )
     converted = lead_get(actor=actor, lead_id=result.lead.pk)
     return ConvertOut(

@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Header, Query, Router, Schema, Status
-from pydantic import ConfigDict, Field
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
 
 from guanxi.customers.models import Customer, Handover, Pool, PoolEvent
 from guanxi.customers.models.choices import CustomerKind, LifecycleStage, PoolAction, Source
@@ -33,7 +33,17 @@ from guanxi.customers.services.pool import (
     customers_return_to_pool_bulk,
     pool_save,
 )
-from guanxi.platform.core.api import UPDATE_ERROR_STATUSES, actor_of, etag_for, expected_version, responses
+from guanxi.platform.core.api import (
+    IF_MATCH,
+    UPDATE_ERROR_STATUSES,
+    PageQuery,
+    Payload,
+    actor_of,
+    etag_for,
+    expected_version,
+    page_out,
+    responses,
+)
 from guanxi.platform.core.pagination import keyset_paginate
 
 router = Router(tags=["pool"])
@@ -41,21 +51,12 @@ router = Router(tags=["pool"])
 READ_ERRORS = (401, 403, 404, 422)
 LIST_ERRORS = (401, 403, 422)
 WRITE_ERRORS = (400, 401, 403, 404, 409, 422)
-MAX_PAGE = 200
-DEFAULT_PAGE = 50
-IF_MATCH = Header(None, alias="If-Match", description='The version you read, as the ETag gave it: "3".')
-
-
-class _Payload(Schema):
-    """Request bodies: unknown fields are an error, never silently ignored."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 # --- schemas -----------------------------------------------------------------------------------------
 
 
-class PoolIn(_Payload):
+class PoolIn(Payload):
     name: str = Field(..., max_length=100)
     description: str = Field("", max_length=300)
     team_id: int | None = Field(None, description="Only this team and its sub-teams use the pool; null: everyone.")
@@ -72,7 +73,7 @@ class PoolIn(_Payload):
     is_active: bool = True
 
 
-class PoolPatch(_Payload):
+class PoolPatch(Payload):
     name: str | None = Field(None, max_length=100)
     description: str | None = Field(None, max_length=300)
     team_id: int | None = None
@@ -108,7 +109,7 @@ class PoolPage(Schema):
     next_cursor: str | None
 
 
-class PoolCustomerQuery(Schema):
+class PoolCustomerQuery(PageQuery):
     q: str | None = Field(None, description="Name, pinyin, initials, phone, email, company or card number.")
     pool_id: int | None = None
     kind: CustomerKind | None = None
@@ -117,8 +118,6 @@ class PoolCustomerQuery(Schema):
     entered_from: dt.date | None = Field(None, description="In the pool since this day or later.")
     entered_to: dt.date | None = None
     sort: str = Field("-pool_entered_at", json_schema_extra={"enum": list(POOL_CUSTOMER_SORTS)})
-    cursor: str | None = Field(None, description="`next_cursor` of the previous page.")
-    limit: int = Field(DEFAULT_PAGE, ge=1, le=MAX_PAGE)
 
 
 class PoolCustomerOut(Schema):
@@ -158,11 +157,11 @@ class OwnershipOut(Schema):
     version: int
 
 
-class ReturnIn(_Payload):
+class ReturnIn(Payload):
     reason: str = Field(..., max_length=300, description="Why the customer goes back to the pool.")
 
 
-class BulkReturnIn(_Payload):
+class BulkReturnIn(Payload):
     customer_ids: list[int] = Field(..., max_length=1000)
     reason: str = Field(..., max_length=300)
 
@@ -192,7 +191,7 @@ class PoolEventPage(Schema):
     next_cursor: str | None
 
 
-class HandoverIn(_Payload):
+class HandoverIn(Payload):
     from_user_id: int
     to_user_id: int | None = Field(None, description="Give everything to this user…")
     to_pool_id: int | None = Field(None, description="…or put the customers into this pool.")
@@ -218,11 +217,6 @@ class HandoverOut(Schema):
 class HandoverPage(Schema):
     items: list[HandoverOut]
     next_cursor: str | None
-
-
-class PageQuery(Schema):
-    cursor: str | None = None
-    limit: int = Field(DEFAULT_PAGE, ge=1, le=MAX_PAGE)
 
 
 def _name(user: object | None) -> str | None:
@@ -329,7 +323,7 @@ def handover_out(handover: Handover) -> HandoverOut:
 )
 def list_pools(request: HttpRequest, query: Query[PageQuery]) -> PoolPage:
     page = keyset_paginate(pool_list(actor=actor_of(request)), sort="name", cursor=query.cursor, page_size=query.limit)
-    return PoolPage(items=[pool_out(p) for p in page.items], next_cursor=page.next_cursor)
+    return page_out(PoolPage, page, pool_out)
 
 
 @router.post(
@@ -377,9 +371,8 @@ def update_pool(
 def list_pool_customers(request: HttpRequest, query: Query[PoolCustomerQuery]) -> PoolCustomerPage:
     filters = PoolCustomerFilters.from_params(request.GET)
     qs = pool_customers(actor=actor_of(request), filters=filters, sort=query.sort)
-    nullable = query.sort.lstrip("-") in ("pool_entered_at", "last_contact_at")
-    page = keyset_paginate(qs, sort=query.sort, cursor=query.cursor, page_size=query.limit, nullable=nullable)
-    return PoolCustomerPage(items=[pool_customer_out(c) for c in page.items], next_cursor=page.next_cursor)
+    page = keyset_paginate(qs, sort=query.sort, cursor=query.cursor, page_size=query.limit)
+    return page_out(PoolCustomerPage, page, pool_customer_out)
 
 
 @router.post(
@@ -431,7 +424,7 @@ def customer_history(request: HttpRequest, customer_id: int, query: Query[PageQu
     customer = customer_get(actor=actor, customer_id=customer_id)
     qs = customer_pool_history(actor=actor, customer=customer)
     page = keyset_paginate(qs, sort="-id", cursor=query.cursor, page_size=query.limit)
-    return PoolEventPage(items=[pool_event_out(e) for e in page.items], next_cursor=page.next_cursor)
+    return page_out(PoolEventPage, page, pool_event_out)
 
 
 # --- handovers ---------------------------------------------------------------------------------------
@@ -468,4 +461,4 @@ def list_handovers(request: HttpRequest, query: Query[PageQuery]) -> HandoverPag
     page = keyset_paginate(
         handover_list(actor=actor_of(request)), sort="-id", cursor=query.cursor, page_size=query.limit
     )
-    return HandoverPage(items=[handover_out(h) for h in page.items], next_cursor=page.next_cursor)
+    return page_out(HandoverPage, page, handover_out)

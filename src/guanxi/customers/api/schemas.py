@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from guanxi.customers.models import ContactPoint, Customer
 from guanxi.customers.models.choices import (
@@ -26,9 +26,7 @@ from guanxi.customers.models.choices import (
 from guanxi.customers.selectors.customers import CUSTOM_FIELD_TARGET, SORTS
 from guanxi.customers.selectors.presentation import display_contact_value, id_number_for
 from guanxi.platform.core.actors import Actor
-
-MAX_PAGE = 200
-DEFAULT_PAGE = 50
+from guanxi.platform.core.api import PageQuery, Payload
 
 
 def _custom_fields(*, required: bool = False, output: bool = False) -> Any:
@@ -40,12 +38,6 @@ def _custom_fields(*, required: bool = False, output: bool = False) -> Any:
     if output:
         return Field(default_factory=dict, description=description, json_schema_extra=extra)
     return Field(default=None, description=description, json_schema_extra=extra)
-
-
-class Payload(Schema):
-    """Base of every request body: unknown fields are an error, never silently ignored."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 # Requests -----------------------------------------------------------------------------------
@@ -135,7 +127,7 @@ class BulkAssignIn(Payload):
     owner_id: int
 
 
-class CustomerListQuery(Schema):
+class CustomerListQuery(PageQuery):
     """List filters (documented here; `cf.<key>=value` filters by a custom field as well)."""
 
     q: str | None = Field(None, description="Name, pinyin, initials, phone, email, company or card number.")
@@ -154,8 +146,6 @@ class CustomerListQuery(Schema):
     in_pool: bool | None = None
     organisation_id: int | None = None
     sort: str = Field("-id", json_schema_extra={"enum": list(SORTS)})
-    cursor: str | None = Field(None, description="`next_cursor` of the previous page.")
-    limit: int = Field(DEFAULT_PAGE, ge=1, le=MAX_PAGE)
 
 
 # Responses ----------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CustomerKind(models.TextChoices):
@@ -30,8 +31,8 @@ class Source(models.TextChoices):
 
 class LifecycleStage(models.TextChoices):
     PROSPECT = "prospect", _("Prospect")
-    NEW = "new", _("New")
-    ACTIVE = "active", _("Active")
+    NEW = "new", pgettext_lazy("lifecycle stage", "New")
+    ACTIVE = "active", pgettext_lazy("lifecycle stage", "Active")
     LOYAL = "loyal", _("Loyal")
     DORMANT = "dormant", _("Dormant")
     CHURNED = "churned", _("Churned")
@@ -61,7 +62,7 @@ class Consent(models.TextChoices):
 
 
 class LeadStatus(models.TextChoices):
-    NEW = "new", _("New")
+    NEW = "new", pgettext_lazy("lead status", "New")
     CONTACTED = "contacted", _("Contacted")
     QUALIFIED = "qualified", _("Qualified")
     UNQUALIFIED = "unqualified", _("Unqualified")
@@ -112,7 +113,7 @@ class TaskPriority(models.TextChoices):
 
 
 class TaskStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("task status", "Open")
     DONE = "done", _("Done")
     CANCELLED = "cancelled", _("Cancelled")
 

@@ -7,7 +7,6 @@ another user's timeline or task answers NotFound (never data).
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,9 @@ from guanxi.customers.models.choices import LeadStatus, TaskStatus
 from guanxi.customers.permissions import ACTIVITIES_VIEW, CUSTOMERS_VIEW, LEADS_VIEW
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import NotFound, ValidationFailed
+from guanxi.platform.core.filters import FilterParams
 from guanxi.platform.core.pagination import Page, keyset_paginate
+from guanxi.platform.identity.preferences import user_time_zone
 from guanxi.platform.identity.scoping import has_permission, require_permission
 
 TIMELINE_SORT = "-occurred_at"
@@ -108,20 +109,9 @@ def activity_subject(
 # Tasks
 
 
-def _zone_of(actor: Actor) -> dt.tzinfo:
-    """The actor's own time zone (API calls do not pass through the preferences middleware)."""
-    name = getattr(actor.user, "time_zone", "") or ""
-    if name:
-        try:
-            return zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            pass
-    return timezone.get_current_timezone()
-
-
 def day_bounds(*, actor: Actor, now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
     """Start and end of the actor's current day, as aware datetimes."""
-    zone = _zone_of(actor)
+    zone = user_time_zone(actor.user)
     today = (now or timezone.now()).astimezone(zone).date()
     start = dt.datetime.combine(today, dt.time.min, tzinfo=zone)
     end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
@@ -144,69 +134,32 @@ class TaskFilters:
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> TaskFilters:
-        """Parse query parameters; bad values raise ValidationFailed naming the parameter."""
-        errors: dict[str, list[str]] = {}
-
-        def as_int(name: str) -> int | None:
-            raw = params.get(name)
-            if raw in (None, ""):
-                return None
-            try:
-                return int(raw)
-            except (TypeError, ValueError):
-                errors[name] = [_("Enter a whole number.")]
-                return None
-
-        def as_bool(name: str) -> bool:
-            raw = params.get(name)
-            if isinstance(raw, bool):
-                return raw
-            text = str(raw or "").strip().lower()
-            if text in ("", "0", "false", "no", "off"):
-                return False
-            if text in ("1", "true", "yes", "on"):
-                return True
-            errors[name] = [_("Use true or false.")]
-            return False
-
-        def as_datetime(name: str) -> dt.datetime | None:
-            raw = params.get(name)
-            if raw in (None, ""):
-                return None
-            if isinstance(raw, dt.datetime):
-                value = raw
-            else:
-                try:
-                    value = dt.datetime.fromisoformat(str(raw).strip())
-                except ValueError:
-                    errors[name] = [_("Enter a date and time such as 2025-03-01T09:30.")]
-                    return None
-            return timezone.make_aware(value) if timezone.is_naive(value) else value
-
-        view = str(params.get("view") or "")
-        if view and view not in TASK_VIEWS:
-            errors["view"] = [_("Choose a value from the list.")]
-        status = str(params.get("status") or "")
-        if status and status not in TaskStatus.values:
-            errors["status"] = [_("Choose a value from the list.")]
+        """Parse query parameters; bad values raise ValidationFailed naming every bad parameter."""
+        read = FilterParams(params)
         filters = cls(
-            view=view,
-            mine=as_bool("mine"),
-            assignee_id=as_int("assignee_id"),
-            status=status,
-            due_from=as_datetime("due_from"),
-            due_to=as_datetime("due_to"),
-            overdue=as_bool("overdue"),
-            customer_id=as_int("customer_id"),
-            lead_id=as_int("lead_id"),
+            view=read.choice("view", TASK_VIEWS),
+            mine=read.boolean("mine"),
+            assignee_id=read.integer("assignee_id"),
+            status=read.choice("status", TaskStatus),
+            due_from=read.datetime("due_from"),
+            due_to=read.datetime("due_to"),
+            overdue=read.boolean("overdue"),
+            customer_id=read.integer("customer_id"),
+            lead_id=read.integer("lead_id"),
         )
-        if errors:
-            raise ValidationFailed(fields=errors)
+        read.check()
         return filters
 
     @property
     def default_sort(self) -> str:
         return "-completed_at" if self.view == "done" else "due_at"
+
+    def checked_sort(self, sort: str) -> str:
+        """`sort` if it is one of TASK_SORTS, the view's default when empty; ValidationFailed otherwise."""
+        sort = sort or self.default_sort
+        if sort not in TASK_SORTS:
+            raise ValidationFailed.for_field("sort", _("Choose a sort order from the list."))
+        return sort
 
 
 def task_queryset(*, actor: Actor) -> QuerySet[Task]:

@@ -16,9 +16,11 @@ from guanxi.customers.permissions import CUSTOMERS_VIEW
 from guanxi.platform.annotations.models import TaggedItem
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import NotFound, ValidationFailed
+from guanxi.platform.core.filters import FilterParams, day_range_q
 from guanxi.platform.customfields.filters import custom_field_filter_q
 from guanxi.platform.customfields.values import active_definitions
 from guanxi.platform.identity.scoping import require_permission
+from guanxi.platform.identity.selectors import team_and_subteams_q
 
 CUSTOM_FIELD_TARGET = "customers.customer"
 TAG_TARGET = "customers.customer"
@@ -61,66 +63,37 @@ class CustomerFilters:
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> CustomerFilters:
-        """Parse query parameters; bad values raise ValidationFailed naming the parameter."""
-
-        def as_int(name: str) -> int | None:
-            raw = params.get(name)
-            if raw in (None, ""):
-                return None
-            try:
-                return int(raw)
-            except (TypeError, ValueError):
-                raise ValidationFailed.for_field(name, _("Enter a whole number.")) from None
-
-        def as_date(name: str) -> dt.date | None:
-            raw = params.get(name)
-            if raw in (None, ""):
-                return None
-            try:
-                return dt.date.fromisoformat(str(raw))
-            except ValueError:
-                raise ValidationFailed.for_field(name, _("Enter a date as YYYY-MM-DD.")) from None
-
-        def as_choice(name: str, choices: Any) -> str:
-            raw = str(params.get(name) or "")
-            if raw and raw not in choices.values:
-                raise ValidationFailed.for_field(name, _("Choose a value from the list."))
-            return raw
-
-        in_pool_raw = str(params.get("in_pool") or "").lower()
-        owner = str(params.get("owner") or "")
+        """Parse query parameters; bad values raise ValidationFailed naming every bad parameter."""
+        read = FilterParams(params)
+        owner = read.text("owner")
         if owner and owner not in ("me", "none"):
-            raise ValidationFailed.for_field("owner", _("Use “me” or “none”."))
-        return cls(
-            q=str(params.get("q") or "")[:100],
-            kind=as_choice("kind", CustomerKind),
-            owner_id=as_int("owner_id"),
-            owner=owner,
-            team_id=as_int("team_id"),
-            stage=as_choice("stage", LifecycleStage),
-            tag_id=as_int("tag_id"),
-            source=as_choice("source", Source),
-            rating_min=as_int("rating_min"),
-            created_from=as_date("created_from"),
-            created_to=as_date("created_to"),
-            last_contact_from=as_date("last_contact_from"),
-            last_contact_to=as_date("last_contact_to"),
-            in_pool={"true": True, "1": True, "false": False, "0": False}.get(in_pool_raw),
-            organisation_id=as_int("organisation_id"),
-            custom={k: str(v) for k, v in params.items() if str(k).startswith("cf.") and v not in (None, "")},
+            read.fail("owner", _("Use “me” or “none”."))
+        filters = cls(
+            q=read.text("q"),
+            kind=read.choice("kind", CustomerKind),
+            owner_id=read.integer("owner_id"),
+            owner=owner if owner in ("me", "none") else "",
+            team_id=read.integer("team_id"),
+            stage=read.choice("stage", LifecycleStage),
+            tag_id=read.integer("tag_id"),
+            source=read.choice("source", Source),
+            rating_min=read.integer("rating_min"),
+            created_from=read.date("created_from"),
+            created_to=read.date("created_to"),
+            last_contact_from=read.date("last_contact_from"),
+            last_contact_to=read.date("last_contact_to"),
+            in_pool=read.yes_no("in_pool"),
+            organisation_id=read.integer("organisation_id"),
+            custom=read.custom_fields(),
         )
+        read.check()
+        return filters
 
 
 def customer_queryset(*, actor: Actor) -> QuerySet[Customer]:
     """All customers the actor may see: the base of every customer read."""
     require_permission(actor, CUSTOMERS_VIEW)
     return Customer.objects.visible_to(actor)
-
-
-def _date_start(day: dt.date) -> dt.datetime:
-    from django.utils import timezone
-
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def customer_list(*, actor: Actor, filters: CustomerFilters | None = None, sort: str = "-id") -> QuerySet[Customer]:
@@ -143,10 +116,7 @@ def customer_list(*, actor: Actor, filters: CustomerFilters | None = None, sort:
     if f.owner_id is not None:
         qs = qs.filter(owner_id=f.owner_id)
     if f.team_id is not None:
-        from guanxi.platform.identity.models import Team
-
-        team = Team.objects.filter(pk=f.team_id).first()
-        qs = qs.filter(team__path__startswith=team.path) if team else qs.none()
+        qs = qs.filter(team_and_subteams_q(f.team_id))
     if f.stage:
         qs = qs.filter(lifecycle_stage=f.stage)
     if f.source:
@@ -155,14 +125,8 @@ def customer_list(*, actor: Actor, filters: CustomerFilters | None = None, sort:
         qs = qs.filter(rating__gte=f.rating_min)
     if f.tag_id is not None:
         qs = qs.filter(Exists(TaggedItem.objects.filter(tag_id=f.tag_id, target=TAG_TARGET, object_id=OuterRef("pk"))))
-    if f.created_from:
-        qs = qs.filter(created_at__gte=_date_start(f.created_from))
-    if f.created_to:
-        qs = qs.filter(created_at__lt=_date_start(f.created_to + dt.timedelta(days=1)))
-    if f.last_contact_from:
-        qs = qs.filter(last_contact_at__gte=_date_start(f.last_contact_from))
-    if f.last_contact_to:
-        qs = qs.filter(last_contact_at__lt=_date_start(f.last_contact_to + dt.timedelta(days=1)))
+    qs = qs.filter(day_range_q("created_at", f.created_from, f.created_to))
+    qs = qs.filter(day_range_q("last_contact_at", f.last_contact_from, f.last_contact_to))
     if f.in_pool is True:
         qs = qs.filter(owner__isnull=True, pool__isnull=False)
     elif f.in_pool is False:

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.customers.models import Customer, Lead
@@ -20,9 +19,11 @@ from guanxi.customers.selectors.presentation import display_contact_value
 from guanxi.customers.selectors.search import customer_search_q, lead_search_q
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import NotFound, ValidationFailed
+from guanxi.platform.core.filters import FilterParams, day_range_q
 from guanxi.platform.customfields.filters import custom_field_filter_q
 from guanxi.platform.customfields.values import active_definitions, clean_value
 from guanxi.platform.identity.scoping import can_see_personal_data, has_permission, require_permission
+from guanxi.platform.identity.selectors import team_and_subteams_q
 
 CUSTOM_FIELD_TARGET = "customers.lead"
 CUSTOMER_CUSTOM_FIELD_TARGET = "customers.customer"
@@ -48,63 +49,38 @@ class LeadFilters:
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> LeadFilters:
-        """Parse query parameters; bad values raise ValidationFailed naming the parameter.
+        """Parse query parameters; bad values raise ValidationFailed naming every bad parameter.
 
         `owner` takes "me", "none" or a user id (the same as `owner_id`).
         """
-
-        def as_int(name: str, raw: Any) -> int | None:
-            if raw in (None, ""):
-                return None
-            try:
-                return int(raw)
-            except (TypeError, ValueError):
-                raise ValidationFailed.for_field(name, _("Enter a whole number.")) from None
-
-        def as_date(name: str) -> dt.date | None:
-            raw = params.get(name)
-            if raw in (None, ""):
-                return None
-            try:
-                return dt.date.fromisoformat(str(raw))
-            except ValueError:
-                raise ValidationFailed.for_field(name, _("Enter a date as YYYY-MM-DD.")) from None
-
-        def as_choice(name: str, choices: Any) -> str:
-            raw = str(params.get(name) or "")
-            if raw and raw not in choices.values:
-                raise ValidationFailed.for_field(name, _("Choose a value from the list."))
-            return raw
-
-        owner = str(params.get("owner") or "")
-        owner_id = as_int("owner_id", params.get("owner_id"))
+        read = FilterParams(params)
+        owner = read.text("owner")
+        owner_id = read.integer("owner_id")
         if owner and owner not in ("me", "none"):
-            owner_id = as_int("owner", owner)
+            owner_id = read.integer("owner", owner)
             owner = ""
-        status_raw = str(params.get("status") or "")
-        open_only = status_raw == "open"
-        return cls(
-            q=str(params.get("q") or "")[:100],
-            status="" if open_only else as_choice("status", LeadStatus),
+        status = read.text("status")
+        open_only = status == "open"
+        filters = cls(
+            q=read.text("q"),
+            status="" if open_only else read.choice("status", LeadStatus),
             open_only=open_only,
-            source=as_choice("source", Source),
+            source=read.choice("source", Source),
             owner=owner,
             owner_id=owner_id,
-            team_id=as_int("team_id", params.get("team_id")),
-            created_from=as_date("created_from"),
-            created_to=as_date("created_to"),
-            custom={k: str(v) for k, v in params.items() if str(k).startswith("cf.") and v not in (None, "")},
+            team_id=read.integer("team_id"),
+            created_from=read.date("created_from"),
+            created_to=read.date("created_to"),
+            custom=read.custom_fields(),
         )
+        read.check()
+        return filters
 
 
 def lead_queryset(*, actor: Actor) -> QuerySet[Lead]:
     """All leads the actor may see: the base of every lead read."""
     require_permission(actor, LEADS_VIEW)
     return Lead.objects.visible_to(actor)
-
-
-def _date_start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def lead_list(*, actor: Actor, filters: LeadFilters | None = None, sort: str = "-id") -> QuerySet[Lead]:
@@ -128,14 +104,8 @@ def lead_list(*, actor: Actor, filters: LeadFilters | None = None, sort: str = "
     if f.owner_id is not None:
         qs = qs.filter(owner_id=f.owner_id)
     if f.team_id is not None:
-        from guanxi.platform.identity.models import Team
-
-        team = Team.objects.filter(pk=f.team_id).first()
-        qs = qs.filter(team__path__startswith=team.path) if team else qs.none()
-    if f.created_from:
-        qs = qs.filter(created_at__gte=_date_start(f.created_from))
-    if f.created_to:
-        qs = qs.filter(created_at__lt=_date_start(f.created_to + dt.timedelta(days=1)))
+        qs = qs.filter(team_and_subteams_q(f.team_id))
+    qs = qs.filter(day_range_q("created_at", f.created_from, f.created_to))
     if f.custom:
         qs = qs.filter(custom_field_filter_q(active_definitions(CUSTOM_FIELD_TARGET), f.custom))
     tie = "-id" if sort.startswith("-") else "id"

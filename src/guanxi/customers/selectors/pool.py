@@ -4,12 +4,10 @@ history, which pool a team's customers return to, and handovers (客户交接) w
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db.models import CharField, Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
@@ -21,8 +19,10 @@ from guanxi.customers.models.pool import pool_usable_q, team_ancestor_ids
 from guanxi.customers.permissions import HANDOVER_RUN, POOL_MANAGE, POOL_VIEW
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import NotFound, PermissionDenied, ValidationFailed
+from guanxi.platform.core.filters import FilterParams, day_range_q
 from guanxi.platform.identity.models import Team, User
 from guanxi.platform.identity.permissions import DataScope
+from guanxi.platform.identity.preferences import user_time_zone
 from guanxi.platform.identity.scoping import data_scope, has_permission, require_permission, team_subtree_ids
 
 # Moves that take a customer away from a user; the pool's cool-down applies to that user afterwards.
@@ -147,43 +147,19 @@ class PoolCustomerFilters:
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> PoolCustomerFilters:
-        def as_int(name: str) -> int | None:
-            raw = params.get(name)
-            if raw in (None, ""):
-                return None
-            try:
-                return int(raw)
-            except (TypeError, ValueError):
-                raise ValidationFailed.for_field(name, _("Enter a whole number.")) from None
-
-        def as_date(name: str) -> dt.date | None:
-            raw = params.get(name)
-            if raw in (None, ""):
-                return None
-            try:
-                return dt.date.fromisoformat(str(raw))
-            except ValueError:
-                raise ValidationFailed.for_field(name, _("Enter a date as YYYY-MM-DD.")) from None
-
-        def as_choice(name: str, choices: Any) -> str:
-            raw = str(params.get(name) or "")
-            if raw and raw not in choices.values:
-                raise ValidationFailed.for_field(name, _("Choose a value from the list."))
-            return raw
-
-        return cls(
-            q=str(params.get("q") or "").strip()[:100],
-            pool_id=as_int("pool_id"),
-            kind=as_choice("kind", CustomerKind),
-            source=as_choice("source", Source),
-            stage=as_choice("stage", LifecycleStage),
-            entered_from=as_date("entered_from"),
-            entered_to=as_date("entered_to"),
+        """Parse query parameters; bad values raise ValidationFailed naming every bad parameter."""
+        read = FilterParams(params)
+        filters = cls(
+            q=read.text("q"),
+            pool_id=read.integer("pool_id"),
+            kind=read.choice("kind", CustomerKind),
+            source=read.choice("source", Source),
+            stage=read.choice("stage", LifecycleStage),
+            entered_from=read.date("entered_from"),
+            entered_to=read.date("entered_to"),
         )
-
-
-def _day_start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+        read.check()
+        return filters
 
 
 def pool_customers(
@@ -219,10 +195,7 @@ def pool_customers(
         qs = qs.filter(source=f.source)
     if f.stage:
         qs = qs.filter(lifecycle_stage=f.stage)
-    if f.entered_from:
-        qs = qs.filter(pool_entered_at__gte=_day_start(f.entered_from))
-    if f.entered_to:
-        qs = qs.filter(pool_entered_at__lt=_day_start(f.entered_to + dt.timedelta(days=1)))
+    qs = qs.filter(day_range_q("pool_entered_at", f.entered_from, f.entered_to))
     last_owner = (
         PoolEvent.objects.filter(customer=OuterRef("pk"), from_user__isnull=False)
         .order_by("-occurred_at", "-id")
@@ -271,17 +244,6 @@ def claim_cooldown_until(*, actor: Actor, customer: Customer) -> dt.datetime | N
 
 
 # --- claim allowance ---------------------------------------------------------------------------------
-
-
-def user_time_zone(user: User) -> dt.tzinfo:
-    """The user's own time zone, else the company's (Asia/Shanghai by default)."""
-    for name in (user.time_zone, settings.TIME_ZONE, "Asia/Shanghai"):
-        if name:
-            try:
-                return zoneinfo.ZoneInfo(name)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                continue
-    return dt.UTC
 
 
 def local_day_start(user: User, now: dt.datetime | None = None) -> dt.datetime:

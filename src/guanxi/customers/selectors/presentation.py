@@ -6,11 +6,16 @@ from guanxi.customers.models import ContactPoint, Customer
 from guanxi.customers.models.choices import ContactKind
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.cn_ids import pii_decrypt
-from guanxi.platform.core.masking import mask_email, mask_phone, mask_text
+from guanxi.platform.core.masking import mask_email, mask_phone, mask_readable_phone, mask_text
+from guanxi.platform.core.phones import readable_phone
 from guanxi.platform.identity.scoping import can_see_personal_data
 
 
-def display_contact_value(kind: str, value: str, *, unmasked: bool) -> str:
+def display_contact_value(kind: str, value: str, *, unmasked: bool, readable: bool = False) -> str:
+    """A contact value as shown to someone; `readable` formats phones for people (pages), not machines (API)."""
+    if kind == ContactKind.PHONE and readable:
+        text = readable_phone(value)
+        return text if unmasked else mask_readable_phone(text)
     if unmasked:
         return value
     if kind == ContactKind.PHONE:

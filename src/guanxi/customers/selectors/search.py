@@ -174,7 +174,9 @@ def _customer_subtitle(customer: Customer, matched_on: str, *, unmasked: bool) -
     if customer.kind == CustomerKind.PERSON:
         parts.append(customer.company_name)
     if points.get(ContactKind.PHONE):
-        parts.append(display_contact_value(ContactKind.PHONE, points[ContactKind.PHONE], unmasked=unmasked))
+        parts.append(
+            display_contact_value(ContactKind.PHONE, points[ContactKind.PHONE], unmasked=unmasked, readable=True)
+        )
     if matched_on == "email" and points.get(ContactKind.EMAIL):
         parts.append(display_contact_value(ContactKind.EMAIL, points[ContactKind.EMAIL], unmasked=unmasked))
     if matched_on == "card_number":
@@ -220,7 +222,7 @@ def customer_search_hits(actor: Actor, query: SearchQuery, limit: int) -> list[S
 def _lead_subtitle(lead: Lead, matched_on: str, *, unmasked: bool) -> str:
     parts = [lead.company_name]
     if lead.phone:
-        parts.append(display_contact_value(ContactKind.PHONE, lead.phone, unmasked=unmasked))
+        parts.append(display_contact_value(ContactKind.PHONE, lead.phone, unmasked=unmasked, readable=True))
     if matched_on == "email" and lead.email:
         parts.append(display_contact_value(ContactKind.EMAIL, lead.email, unmasked=unmasked))
     parts.append(str(lead.get_status_display()))

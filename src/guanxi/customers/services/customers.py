@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
@@ -16,14 +15,21 @@ from django.utils.translation import gettext as _
 from guanxi.customers.models import Customer
 from guanxi.customers.models.choices import CompanySize, CustomerKind, Gender, LifecycleStage, Source
 from guanxi.customers.permissions import CUSTOMERS_ADD, CUSTOMERS_ASSIGN, CUSTOMERS_CHANGE, CUSTOMERS_DELETE
-from guanxi.customers.services.common import attribute_history, clean_choice
+from guanxi.customers.services.common import (
+    attribute_history,
+    clean_active_user,
+    clean_choice,
+    clean_line,
+    clean_long_text,
+)
 from guanxi.customers.services.contact_points import clean_contact_point, contact_points_create_for
+from guanxi.platform.annotations.services import annotations_delete_for_records
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.cn_ids import mask_id_number, normalise_ric, normalise_uscc, pii_encrypt, pii_hash
 from guanxi.platform.core.errors import NotFound, PermissionDenied, ValidationFailed
 from guanxi.platform.core.names import PersonName
 from guanxi.platform.core.pinyin import full_pinyin, pinyin_initials
-from guanxi.platform.core.text import clean_multiline, clean_text
+from guanxi.platform.core.text import clean_text
 from guanxi.platform.core.versioning import ensure_version
 from guanxi.platform.customfields.values import clean_custom_values
 from guanxi.platform.identity.scoping import has_permission, require_permission
@@ -78,13 +84,7 @@ def _clean_family_members(value: Any) -> list[dict[str, str]]:
 def _clean_owner(actor: Actor, value: Any) -> Any:
     if value in (None, ""):
         return None
-    try:
-        owner_id = int(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed.for_field("owner_id", _("Choose a user.")) from None
-    owner = get_user_model().objects.filter(pk=owner_id, is_active=True).first()
-    if owner is None:
-        raise ValidationFailed.for_field("owner_id", _("Choose an active user."))
+    owner = clean_active_user(value, "owner_id")
     if owner.pk != actor.user.pk and not has_permission(actor, CUSTOMERS_ASSIGN):
         raise PermissionDenied(_("You may not assign customers to other users."))
     return owner
@@ -118,23 +118,9 @@ def _clean_fields(actor: Actor, data: Mapping[str, Any], instance: Customer | No
 
     run("name", name)
     for field, limit in TEXT_LIMITS.items():
-
-        def text_field(v: Any, field: str = field, limit: int = limit) -> str:
-            text = clean_text(v)
-            if len(text) > limit:
-                raise ValidationFailed.for_field(field, _("Keep it under %(n)s characters.") % {"n": limit})
-            return text
-
-        run(field, text_field)
+        run(field, lambda v, field=field, limit=limit: clean_line(v, field, limit))
     for field in LONG_TEXT_FIELDS:
-
-        def long_text(v: Any, field: str = field) -> str:
-            text = clean_multiline(v)
-            if len(text) > MAX_LONG_TEXT:
-                raise ValidationFailed.for_field(field, _("Keep it under %(n)s characters.") % {"n": MAX_LONG_TEXT})
-            return text
-
-        run(field, long_text)
+        run(field, lambda v, field=field: clean_long_text(v, field, MAX_LONG_TEXT))
     run("gender", lambda v: clean_choice(v, Gender, "gender"))
     run("company_size", lambda v: clean_choice(v, CompanySize, "company_size"))
     run("source", lambda v: clean_choice(v, Source, "source"))
@@ -202,20 +188,12 @@ def _clean_fields(actor: Actor, data: Mapping[str, Any], instance: Customer | No
             cleaned["owner_id"] = _clean_owner(actor, data["owner_id"])
     except ValidationFailed as exc:
         errors.update(exc.fields)
-    if "custom_fields" in data:
-        raw = data["custom_fields"]
-        if raw is not None and not isinstance(raw, Mapping):
-            errors["custom_fields"] = [_("Custom fields must be an object of key: value.")]
-        else:
-            try:
-                cleaned["custom_fields"] = clean_custom_values(
-                    CUSTOM_FIELD_TARGET,
-                    dict(raw or {}),
-                    existing=instance.custom_fields if instance else None,
-                    partial=instance is not None,
-                )
-            except ValidationFailed as exc:
-                errors.update(exc.fields)
+    run(
+        "custom_fields",
+        lambda v: clean_custom_values(
+            CUSTOM_FIELD_TARGET, v, existing=instance.custom_fields if instance else None, partial=instance is not None
+        ),
+    )
     if "contact_points" in data:
         points = data["contact_points"] or []
         if not isinstance(points, list):
@@ -255,9 +233,12 @@ def _apply(customer: Customer, cleaned: Mapping[str, Any], actor: Actor) -> None
     if customer.kind == CustomerKind.ORGANISATION:
         customer.organisation = None
         customer.family_name = customer.given_name = ""
-    elif "name" in cleaned and not ({"family_name", "given_name"} & set(cleaned)):
+    elif "name" in cleaned:
+        # "张 伟" is stored as "张伟", so the name, its family and given parts and its pinyin agree.
         parsed = PersonName.parse(customer.name)
-        customer.family_name, customer.given_name = parsed.family, parsed.given
+        customer.name = parsed.full
+        if not ({"family_name", "given_name"} & set(cleaned)):
+            customer.family_name, customer.given_name = parsed.family, parsed.given
     customer.name_pinyin = full_pinyin(customer.name)[:400]
     customer.name_initials = pinyin_initials(customer.name)[:100]
 
@@ -320,9 +301,11 @@ def customer_update(
 
 @transaction.atomic
 def customer_delete(*, actor: Actor, customer: Customer) -> None:
+    """Delete a customer with its contact points, tags, notes and files (the files after commit)."""
     require_permission(actor, CUSTOMERS_DELETE)
     if customer.people.exists():
         raise ValidationFailed.for_field("people", _("Unlink the people of this organisation first."))
+    annotations_delete_for_records(target=CUSTOM_FIELD_TARGET, object_ids=[customer.pk])
     attribute_history(customer, actor)
     customer.delete()
 

@@ -1,7 +1,8 @@
 """Logging, editing and deleting interactions (跟进记录) on a customer's or a lead's timeline.
 
-Logging keeps the customer's `last_contact_at` current and may plan the next follow-up as a task in the
-same transaction; editing or deleting recomputes `last_contact_at` from the remaining interactions.
+Logging keeps the customer's `last_contact_at` current, moves a new lead to "contacted", and may plan the
+next follow-up as a task in the same transaction; editing or deleting recomputes `last_contact_at` from
+the remaining interactions.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from django.utils.translation import gettext as _
 from guanxi.customers.models import Customer, Interaction, Lead
 from guanxi.customers.models.choices import Channel, Direction, Outcome, TaskKind
 from guanxi.customers.permissions import ACTIVITIES_ADD, CUSTOMERS_CHANGE, LEADS_CHANGE
-from guanxi.customers.services.common import attribute_history, clean_choice
+from guanxi.customers.services.common import attribute_history, clean_choice, clean_line, clean_long_text
 from guanxi.customers.services.customers import customer_record_contact
-from guanxi.customers.services.tasks import TITLE_MAX, clean_datetime, clean_long_text, task_insert
+from guanxi.customers.services.leads import lead_mark_contacted
+from guanxi.customers.services.tasks import TITLE_MAX, clean_datetime, task_insert
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import NotFound, PermissionDenied, ValidationFailed
 from guanxi.platform.core.text import clean_text
@@ -53,13 +55,6 @@ def _clean_duration(value: Any) -> int | None:
     return seconds
 
 
-def _clean_subject(value: Any) -> str:
-    text = clean_text(value)
-    if len(text) > SUBJECT_MAX:
-        raise ValidationFailed.for_field("subject", _("Keep it under %(n)s characters.") % {"n": SUBJECT_MAX})
-    return text
-
-
 def _clean_fields(data: Mapping[str, Any], *, creating: bool) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Clean every present field; return the cleaned values and every error found."""
     allowed = EDITABLE_FIELDS | ({"next_follow_up"} if creating else set())
@@ -76,7 +71,7 @@ def _clean_fields(data: Mapping[str, Any], *, creating: bool) -> tuple[dict[str,
     run("channel", lambda v: clean_choice(v, Channel, "channel", allow_blank=False))
     run("direction", lambda v: clean_choice(v, Direction, "direction", allow_blank=False))
     run("occurred_at", _clean_occurred_at)
-    run("subject", _clean_subject)
+    run("subject", lambda v: clean_line(v, "subject", SUBJECT_MAX))
     run("body", lambda v: clean_long_text(v, "body", BODY_MAX))
     run("outcome", lambda v: clean_choice(v, Outcome, "outcome"))
     run("duration_seconds", _clean_duration)
@@ -129,10 +124,13 @@ def _follow_up_assignee(actor: Actor, customer: Customer | None, lead: Lead | No
 def interaction_log(
     *, actor: Actor, customer: Customer | None = None, lead: Lead | None = None, data: Mapping[str, Any]
 ) -> Interaction:
-    """Record one contact with a customer or a lead; optionally plan the next follow-up as a task."""
+    """Record one contact with a customer or a lead; optionally plan the next follow-up as a task.
+
+    A lead still "new" becomes "contacted".
+    """
     require_permission(actor, ACTIVITIES_ADD)
     if (customer is None) == (lead is None):
-        raise ValidationFailed.for_field("customer_id", _("Log the interaction on one customer or one lead."))
+        raise ValidationFailed.for_field("customer_id", _("Give exactly one of customer_id and lead_id."))
     _ensure_visible(actor, customer, lead)
     data = dict(data)
     data.setdefault("channel", "")
@@ -147,6 +145,8 @@ def interaction_log(
     interaction.save()
     if customer is not None:
         customer_record_contact(customer_id=customer.pk, when=interaction.occurred_at)
+    if lead is not None:
+        lead_mark_contacted(actor=actor, lead=lead)
     if follow_up is not None:
         subject = customer or lead
         name = subject.name if subject is not None else ""

@@ -6,11 +6,10 @@ one typed in by hand; nothing is retyped. Every write path (web form, API, impor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -26,14 +25,23 @@ from guanxi.customers.permissions import (
     LEADS_DELETE,
 )
 from guanxi.customers.selectors.leads import shared_custom_values
-from guanxi.customers.services.common import attribute_history, clean_choice
+from guanxi.customers.services.common import (
+    attribute_history,
+    clean_active_user,
+    clean_choice,
+    clean_line,
+    clean_long_text,
+)
 from guanxi.customers.services.customers import customer_create, customer_record_contact
+from guanxi.customers.services.tasks import customers_refresh_next_follow_up
+from guanxi.platform.annotations.services import annotations_delete_for_records
+from guanxi.platform.audit.services import personal_data_view_record
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.emails import normalise_email
 from guanxi.platform.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from guanxi.platform.core.phones import normalise_phone, reversed_digits
 from guanxi.platform.core.pinyin import full_pinyin, pinyin_initials
-from guanxi.platform.core.text import clean_multiline, clean_text
+from guanxi.platform.core.text import clean_text
 from guanxi.platform.core.versioning import ensure_version
 from guanxi.platform.customfields.values import clean_custom_values
 from guanxi.platform.identity.scoping import has_permission, require_permission
@@ -72,13 +80,7 @@ def _clean_owner(actor: Actor, value: Any) -> Any:
         if not has_permission(actor, CUSTOMERS_ASSIGN):
             raise PermissionDenied(_("You may not leave a lead without an owner."))
         return None
-    try:
-        owner_id = int(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed.for_field("owner_id", _("Choose a user.")) from None
-    owner = get_user_model().objects.filter(pk=owner_id, is_active=True).first()
-    if owner is None:
-        raise ValidationFailed.for_field("owner_id", _("Choose an active user."))
+    owner = clean_active_user(value, "owner_id")
     if owner.pk != actor.user.pk and not has_permission(actor, CUSTOMERS_ASSIGN):
         raise PermissionDenied(_("You may not assign leads to other users."))
     return owner
@@ -118,13 +120,6 @@ def _clean_wechat(value: Any) -> str:
     return wechat
 
 
-def _clean_description(value: Any) -> str:
-    text = clean_multiline(value)
-    if len(text) > MAX_DESCRIPTION:
-        raise ValidationFailed.for_field("description", _("Keep it under %(n)s characters.") % {"n": MAX_DESCRIPTION})
-    return text
-
-
 def _clean_fields(actor: Actor, data: Mapping[str, Any], instance: Lead | None) -> dict[str, Any]:
     """Validate every present field; collect all errors so the user sees them at once."""
     unknown = set(data) - EDITABLE_FIELDS
@@ -141,34 +136,19 @@ def _clean_fields(actor: Actor, data: Mapping[str, Any], instance: Lead | None) 
 
     run("name", _clean_name)
     for field, limit in TEXT_LIMITS.items():
-
-        def text_field(v: Any, field: str = field, limit: int = limit) -> str:
-            text = clean_text(v)
-            if len(text) > limit:
-                raise ValidationFailed.for_field(field, _("Keep it under %(n)s characters.") % {"n": limit})
-            return text
-
-        run(field, text_field)
+        run(field, lambda v, field=field, limit=limit: clean_line(v, field, limit))
     run("phone", _clean_phone)
     run("email", _clean_email)
     run("wechat", _clean_wechat)
     run("source", lambda v: clean_choice(v, Source, "source"))
-    run("description", _clean_description)
+    run("description", lambda v: clean_long_text(v, "description", MAX_DESCRIPTION))
     run("owner_id", lambda v: _clean_owner(actor, v))
-    if "custom_fields" in data:
-        raw = data["custom_fields"]
-        if raw is not None and not isinstance(raw, Mapping):
-            errors["custom_fields"] = [_("Custom fields must be an object of key: value.")]
-        else:
-            try:
-                cleaned["custom_fields"] = clean_custom_values(
-                    CUSTOM_FIELD_TARGET,
-                    dict(raw or {}),
-                    existing=instance.custom_fields if instance else None,
-                    partial=instance is not None,
-                )
-            except ValidationFailed as exc:
-                errors.update(exc.fields)
+    run(
+        "custom_fields",
+        lambda v: clean_custom_values(
+            CUSTOM_FIELD_TARGET, v, existing=instance.custom_fields if instance else None, partial=instance is not None
+        ),
+    )
     if not errors:
         reachable = any(
             cleaned[f] if f in cleaned else (getattr(instance, f) if instance is not None else "")
@@ -244,11 +224,13 @@ def lead_update(*, actor: Actor, lead: Lead, data: Mapping[str, Any], expected_v
 
 @transaction.atomic
 def lead_delete(*, actor: Actor, lead: Lead) -> None:
-    """Delete a lead. Interactions and tasks already moved to a customer stay with the customer."""
+    """Delete a lead with its tags, notes and files (the files after commit). Interactions and tasks
+    already moved to a customer stay with the customer."""
     require_permission(actor, LEADS_DELETE)
     locked = _locked(actor, lead)
     Interaction.objects.filter(lead=locked, customer__isnull=False).update(lead=None)
     Task.objects.filter(lead=locked, customer__isnull=False).update(lead=None)
+    annotations_delete_for_records(target=CUSTOM_FIELD_TARGET, object_ids=[locked.pk])
     attribute_history(locked, actor)
     locked.delete()
 
@@ -273,12 +255,28 @@ def lead_set_status(
             raise ValidationFailed.for_field("reason", _("Keep it under %(n)s characters.") % {"n": MAX_REASON})
     else:
         reason_text = ""
+    return _save_status(actor, locked, status, reason_text)
+
+
+def _save_status(actor: Actor, locked: Lead, status: str, reason_text: str) -> Lead:
     locked.status = status
     locked.disqualified_reason = reason_text
     locked.bump_version()
     attribute_history(locked, actor)
     locked.save()
     return locked
+
+
+@transaction.atomic
+def lead_mark_contacted(*, actor: Actor, lead: Lead) -> Lead:
+    """A new lead becomes "contacted" when an interaction is logged on it; any other status stays.
+
+    Part of logging the interaction (which checked the actor's rights), so it needs no right to edit leads.
+    """
+    locked = _locked(actor, lead)
+    if locked.status != LeadStatus.NEW:
+        return locked
+    return _save_status(actor, locked, LeadStatus.CONTACTED, "")
 
 
 def lead_qualify(*, actor: Actor, lead: Lead, expected_version: int | None = None) -> Lead:
@@ -306,18 +304,20 @@ def lead_assign(*, actor: Actor, lead: Lead, owner_id: int | None, expected_vers
     return locked
 
 
-def lead_record_personal_data_view(*, actor: Actor, lead: Lead) -> None:
-    """Write the access-log entry for showing a lead's contact data unmasked (never the values)."""
-    from guanxi.platform.audit.models import AccessLogEntry
-    from guanxi.platform.audit.services import access_log_record
+def lead_has_personal_data(lead: Lead) -> bool:
+    return bool(lead.phone or lead.email or lead.wechat or lead.address)
 
-    if lead.phone or lead.email or lead.wechat or lead.address:
-        access_log_record(
-            actor=actor,
-            action=AccessLogEntry.Action.VIEW_PERSONAL_DATA,
-            object_type="customers.lead",
-            object_id=lead.pk,
-        )
+
+def leads_record_personal_data_view(
+    *, actor: Actor, leads: Sequence[Lead], detail: dict[str, Any] | None = None
+) -> None:
+    """Write the access-log entry for showing these leads' contact data unmasked (never the values)."""
+    shown = [lead.pk for lead in leads if lead_has_personal_data(lead)]
+    personal_data_view_record(actor=actor, object_type=CUSTOM_FIELD_TARGET, object_ids=shown, detail=detail)
+
+
+def lead_record_personal_data_view(*, actor: Actor, lead: Lead) -> None:
+    leads_record_personal_data_view(actor=actor, leads=[lead])
 
 
 def lead_contact_points(lead: Lead) -> list[dict[str, Any]]:
@@ -411,6 +411,7 @@ def lead_convert(
 
     Interaction.objects.filter(lead=locked, customer__isnull=True).update(customer=account)
     Task.objects.filter(lead=locked, customer__isnull=True, status=TaskStatus.OPEN).update(customer=account)
+    customers_refresh_next_follow_up(customer_ids=[account.pk])
     last_contact = Interaction.objects.filter(lead=locked).aggregate(last=Max("occurred_at"))["last"]
     if last_contact is not None:
         customer_record_contact(customer_id=account.pk, when=last_contact)

@@ -24,7 +24,6 @@ from guanxi.customers.selectors.pool import (
     pool_assignment,
     pool_for_team,
     pool_is_usable_by,
-    user_time_zone,
 )
 from guanxi.customers.services.common import attribute_history
 from guanxi.platform.core.actors import Actor
@@ -32,6 +31,7 @@ from guanxi.platform.core.errors import Conflict, NotFound, PermissionDenied, Va
 from guanxi.platform.core.text import clean_text
 from guanxi.platform.core.versioning import ensure_version
 from guanxi.platform.identity.models import Team, User
+from guanxi.platform.identity.preferences import user_time_zone
 from guanxi.platform.identity.scoping import has_permission, require_permission
 from guanxi.platform.notifications.services import notification_send
 

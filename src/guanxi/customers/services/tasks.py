@@ -7,12 +7,10 @@ of its open tasks, so lists and the pool rules can read it without a join.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
@@ -24,16 +22,16 @@ from guanxi.customers.models import Customer, Lead, Task
 from guanxi.customers.models.choices import TaskKind, TaskPriority, TaskStatus
 from guanxi.customers.permissions import ACTIVITIES_ADD, ACTIVITIES_CHANGE, ACTIVITIES_VIEW
 from guanxi.customers.selectors.activities import activity_subject
-from guanxi.customers.services.common import attribute_history, clean_choice
+from guanxi.customers.services.common import attribute_history, clean_active_user, clean_choice, clean_long_text
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import NotFound, ValidationFailed
-from guanxi.platform.core.text import clean_multiline, clean_text
+from guanxi.platform.core.text import clean_text
 from guanxi.platform.core.versioning import ensure_version
+from guanxi.platform.identity.preferences import user_time_zone
 from guanxi.platform.identity.scoping import has_permission, require_permission
 from guanxi.platform.notifications.services import notification_send
 
 TITLE_MAX = 200
-LONG_TEXT_MAX = 5000
 TASK_FIELDS = frozenset(
     {"title", "description", "kind", "priority", "due_at", "remind_at", "assignee_id", "customer_id", "lead_id"}
 )
@@ -72,24 +70,6 @@ def _clean_title(value: Any) -> str:
     return text
 
 
-def clean_long_text(value: Any, field: str, limit: int = LONG_TEXT_MAX) -> str:
-    text = clean_multiline(value)
-    if len(text) > limit:
-        raise ValidationFailed.for_field(field, _("Keep it under %(n)s characters.") % {"n": limit})
-    return text
-
-
-def _clean_assignee(value: Any) -> Any:
-    try:
-        assignee_id = int(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed.for_field("assignee_id", _("Choose a user.")) from None
-    assignee = get_user_model().objects.filter(pk=assignee_id, is_active=True).first()
-    if assignee is None:
-        raise ValidationFailed.for_field("assignee_id", _("Choose an active user."))
-    return assignee
-
-
 def _assignee_can_work_on(assignee: Any, customer: Customer | None, lead: Lead | None) -> bool:
     """The assignee must be able to open the task's customer or lead, or the task would be a dead end."""
     if not has_permission(assignee, ACTIVITIES_VIEW):
@@ -117,7 +97,7 @@ def _clean_task_fields(actor: Actor, data: Mapping[str, Any], instance: Task | N
     run("priority", lambda v: clean_choice(v, TaskPriority, "priority", allow_blank=False))
     run("due_at", lambda v: clean_datetime(v, "due_at"))
     run("remind_at", lambda v: clean_datetime(v, "remind_at"))
-    run("assignee_id", _clean_assignee)
+    run("assignee_id", lambda v: clean_active_user(v, "assignee_id"))
     if "customer_id" in data or "lead_id" in data:
         try:
             customer, lead = activity_subject(
@@ -296,15 +276,6 @@ def task_cancel(*, actor: Actor, task: Task, expected_version: int | None = None
 # Reminders (run every minute by the worker)
 
 
-def _zone_for(user: Any) -> dt.tzinfo:
-    if user.time_zone:
-        try:
-            return zoneinfo.ZoneInfo(user.time_zone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            pass
-    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
-
-
 def _task_link(task: Task) -> str:
     if task.customer_id is not None:
         return reverse("customers:customer_detail", args=[task.customer_id])
@@ -317,7 +288,7 @@ def _send_reminder(task: Task) -> None:
         title = _("Reminder: %(title)s") % {"title": task.title}
         parts = []
         if task.due_at is not None:
-            due = timezone.localtime(task.due_at, _zone_for(user))
+            due = timezone.localtime(task.due_at, user_time_zone(user))
             parts.append(_("Due %(time)s.") % {"time": formats.date_format(due, "DATETIME_FORMAT")})
         about = task.customer or task.lead
         if about is not None:

@@ -348,7 +348,6 @@ def task_list(request: HttpRequest) -> HttpResponse:
             sort=filters.default_sort,
             cursor=request.GET.get("cursor") or None,
             page_size=TASK_PAGE,
-            nullable=True,
         )
     except ValidationFailed as exc:
         error = "; ".join(m for msgs in exc.fields.values() for m in msgs) or exc.message
@@ -357,7 +356,6 @@ def task_list(request: HttpRequest) -> HttpResponse:
             sort=filters.default_sort,
             cursor=None,
             page_size=TASK_PAGE,
-            nullable=True,
         )
     context = {
         "page": page,

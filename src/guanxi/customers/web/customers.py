@@ -117,7 +117,7 @@ def _rows(actor: Actor, page: Page[Customer]) -> list[CustomerRow]:
     for customer in page.items:
         row = CustomerRow(customer=customer, tags=list(tags.get(customer.pk, [])))
         for point in getattr(customer, "primary_points", []):
-            shown = display_contact_value(point.kind, point.value, unmasked=unmasked)
+            shown = display_contact_value(point.kind, point.value, unmasked=unmasked, readable=True)
             if point.kind == ContactKind.PHONE and not row.phone:
                 row.phone = shown
             elif point.kind == ContactKind.EMAIL and not row.email:
@@ -309,7 +309,7 @@ class ShownContactPoint:
 def _shown_points(actor: Actor, customer: Customer) -> list[ShownContactPoint]:
     unmasked = can_see_personal_data(actor)
     return [
-        ShownContactPoint(point=p, shown_value=display_contact_value(p.kind, p.value, unmasked=unmasked))
+        ShownContactPoint(point=p, shown_value=display_contact_value(p.kind, p.value, unmasked=unmasked, readable=True))
         for p in customer_contact_points(actor=actor, customer=customer)
     ]
 

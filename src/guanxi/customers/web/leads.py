@@ -144,6 +144,8 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         {"lead": lead, "shown": selectors.lead_contact_display(lead, unmasked=unmasked), "badge": _badge(lead.status)}
         for lead in page.items
     ]
+    if unmasked:  # the page shows phones and emails in clear: one access-log entry, as the customer list does
+        services.leads_record_personal_data_view(actor=actor, leads=page.items, detail={"page": "lead_list"})
     kept = {k: request.GET.get(k, "") for k in FILTER_PARAMS}
     kept.update({k: str(request.GET.get(k, "")) for k in request.GET if k.startswith("cf.")})
     filtered = any(v for k, v in kept.items() if k != "sort")

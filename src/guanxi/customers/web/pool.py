@@ -57,7 +57,6 @@ SORT_CHOICES = [
     ("name", gettext_lazy("Name")),
     ("-last_contact_at", gettext_lazy("Recently contacted")),
 ]
-NULLABLE_SORTS = {"pool_entered_at", "last_contact_at"}
 FILTER_PARAMS = ("q", "pool_id", "kind", "source", "stage", "entered_from", "entered_to", "sort")
 
 
@@ -102,7 +101,6 @@ def pool_page(request: HttpRequest) -> HttpResponse:
             sort=sort,
             cursor=request.GET.get("cursor") or None,
             page_size=PAGE_SIZE,
-            nullable=sort.lstrip("-") in NULLABLE_SORTS,
         )
     except ValidationFailed as exc:
         error = _error_text(exc)

@@ -14,7 +14,9 @@ def register() -> None:
     register_nav_item(NavItem("pool", _("Public pool"), "customers:pool", "pool.view", order=50))
     register_nav_item(NavItem("handover", _("Handover"), "customers:handover", "handover.run", order=60))
     register_nav_item(
-        NavItem("pool_settings", _("Pools"), "customers:pool_settings", "pool.manage", order=50, section="settings")
+        NavItem(
+            "pool_settings", _("Pool settings"), "customers:pool_settings", "pool.manage", order=50, section="settings"
+        )
     )
     from guanxi.customers.web import workbench
 

@@ -10,24 +10,29 @@ from datetime import datetime
 
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
-from ninja import File, Header, NinjaAPI, Query, Router, Schema, Status
+from ninja import File, NinjaAPI, Query, Router, Schema, Status
 from ninja.files import UploadedFile
+from pydantic import Field
 
 from guanxi.platform.annotations import selectors, services
 from guanxi.platform.annotations.downloads import attachment_file_response
 from guanxi.platform.annotations.models import Attachment, Note, Tag
 from guanxi.platform.core.api import (
+    DEFAULT_PAGE_SIZE,
+    IF_MATCH,
     UPDATE_ERROR_STATUSES,
+    PageQuery,
+    Payload,
     actor_of,
     etag_for,
     expected_version,
+    page_out,
     responses,
 )
-from guanxi.platform.core.pagination import keyset_paginate
+from guanxi.platform.core.pagination import MAX_PAGE_SIZE, keyset_paginate
 
 router = Router(tags=["tags, notes and attachments"])
 ETAG_NOTE = "The ETag header carries the version."
-IF_MATCH = Header(None, alias="If-Match", description='The version you read, as the ETag gave it: "3".')
 
 
 # Schemas -----------------------------------------------------------------------------------------
@@ -41,13 +46,13 @@ class TagOut(Schema):
     version: int
 
 
-class TagIn(Schema):
+class TagIn(Payload):
     name: str
     color: str = Tag.Color.BLUE
     description: str = ""
 
 
-class TagPatch(Schema):
+class TagPatch(Payload):
     name: str | None = None
     color: str | None = None
     description: str | None = None
@@ -59,7 +64,7 @@ class TagPage(Schema):
     next_cursor: str | None
 
 
-class TagAssignIn(Schema):
+class TagAssignIn(Payload):
     tag_id: int
 
 
@@ -75,11 +80,11 @@ class NoteOut(Schema):
     version: int
 
 
-class NoteIn(Schema):
+class NoteIn(Payload):
     body: str
 
 
-class NotePatch(Schema):
+class NotePatch(Payload):
     body: str
     version: int | None = None
 
@@ -106,9 +111,10 @@ class AttachmentPage(Schema):
     next_cursor: str | None
 
 
-class PageQuery(Schema):
-    cursor: str | None = None
-    limit: int = 50
+class AnnotationPageQuery(PageQuery):
+    """Tags, notes and files are short lists: up to 500 in one call."""
+
+    limit: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Rows per page.")
 
 
 # Helpers -----------------------------------------------------------------------------------------
@@ -150,11 +156,11 @@ def _attachment_out(attachment: Attachment) -> AttachmentOut:
 
 
 @router.get("/tags", response=responses(TagPage), summary="List tags")
-def list_tags(request: HttpRequest, page: Query[PageQuery]) -> TagPage:
+def list_tags(request: HttpRequest, page: Query[AnnotationPageQuery]) -> TagPage:
     result = keyset_paginate(
         selectors.tag_list(actor=actor_of(request)), sort="name", cursor=page.cursor, page_size=page.limit
     )
-    return TagPage(items=[_tag_out(t) for t in result.items], next_cursor=result.next_cursor)
+    return page_out(TagPage, result, _tag_out)
 
 
 @router.post("/tags", response=responses(TagOut, status=201), summary="Create a tag")
@@ -237,10 +243,10 @@ def record_tag_remove(request: HttpRequest, target: str, object_id: int, tag_id:
 
 
 @router.get("/records/{target}/{object_id}/notes", response=responses(NotePage), summary="Notes on a record")
-def record_notes(request: HttpRequest, target: str, object_id: int, page: Query[PageQuery]) -> NotePage:
+def record_notes(request: HttpRequest, target: str, object_id: int, page: Query[AnnotationPageQuery]) -> NotePage:
     notes = selectors.notes_for(actor=actor_of(request), target=target, object_id=object_id)
     result = keyset_paginate(notes, sort="-id", cursor=page.cursor, page_size=page.limit)
-    return NotePage(items=[_note_out(n) for n in result.items], next_cursor=result.next_cursor)
+    return page_out(NotePage, result, _note_out)
 
 
 @router.post(
@@ -294,10 +300,12 @@ def delete_note(request: HttpRequest, note_id: int) -> Status[None]:
 @router.get(
     "/records/{target}/{object_id}/attachments", response=responses(AttachmentPage), summary="Files of a record"
 )
-def record_attachments(request: HttpRequest, target: str, object_id: int, page: Query[PageQuery]) -> AttachmentPage:
+def record_attachments(
+    request: HttpRequest, target: str, object_id: int, page: Query[AnnotationPageQuery]
+) -> AttachmentPage:
     files = selectors.attachments_for(actor=actor_of(request), target=target, object_id=object_id)
     result = keyset_paginate(files, sort="-id", cursor=page.cursor, page_size=page.limit)
-    return AttachmentPage(items=[_attachment_out(a) for a in result.items], next_cursor=result.next_cursor)
+    return page_out(AttachmentPage, result, _attachment_out)
 
 
 @router.post(

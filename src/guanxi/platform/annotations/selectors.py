@@ -52,6 +52,18 @@ def record_get(*, actor: Actor, target: str, object_id: int) -> Any:
     return visible_record(actor, target, object_id)[1]
 
 
+def annotation_record_check(*, actor: Actor, target: str, object_id: int) -> None:
+    """NotFound unless the actor may see the record a note or file is on.
+
+    The message is the one a missing note or file gets: the record's own message ("Customer not found.")
+    would tell that the note or file exists.
+    """
+    try:
+        visible_record(actor, target, object_id)
+    except NotFound:
+        raise NotFound() from None
+
+
 def record_can_change(*, actor: Actor, target: str, record: Any) -> bool:
     """Whether the actor may tag the record and attach files to it."""
     return bool(require_annotated_type(target).can_change(actor, record))
@@ -81,7 +93,7 @@ def attachment_get_for_download(*, actor: Actor, attachment_id: int) -> Attachme
     attachment = Attachment.objects.filter(pk=attachment_id).first()
     if attachment is None:
         raise NotFound()
-    visible_record(actor, attachment.target, attachment.object_id)
+    annotation_record_check(actor=actor, target=attachment.target, object_id=attachment.object_id)
     return attachment
 
 
@@ -89,7 +101,7 @@ def note_get(*, actor: Actor, note_id: int) -> Note:
     note = Note.objects.select_related("author").filter(pk=note_id).first()
     if note is None:
         raise NotFound()
-    visible_record(actor, note.target, note.object_id)
+    annotation_record_check(actor=actor, target=note.target, object_id=note.object_id)
     return note
 
 

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from guanxi.platform.annotations.file_types import FileRefused, check_upload, extension_of, sanitize_file_name
 from guanxi.platform.annotations.models import Attachment, Note, Tag, TaggedItem
 from guanxi.platform.annotations.registry import AnnotatedType, require_annotated_type, visible_record
-from guanxi.platform.annotations.selectors import may_edit_annotation
+from guanxi.platform.annotations.selectors import annotation_record_check, may_edit_annotation
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import NotFound, PermissionDenied, ValidationFailed
 from guanxi.platform.core.text import clean_multiline, clean_text
@@ -43,6 +43,15 @@ BULK_MAX = 1_000
 def _require_change(actor: Actor, spec: AnnotatedType, record: Any) -> None:
     if not spec.can_change(actor, record):
         raise PermissionDenied(_("You may not change this record."))
+
+
+def _require_write_scope_for_tokens(actor: Actor, target: str, object_id: int) -> None:
+    """People may note on any record they can see; an API token also needs write access to its area,
+    so a read-only token stays read-only."""
+    if actor.token_scopes is None:
+        return
+    spec, record = visible_record(actor, target, object_id)
+    _require_change(actor, spec, record)
 
 
 # Tags ------------------------------------------------------------------------------------------
@@ -180,6 +189,7 @@ def _clean_note_body(body: str) -> str:
 @transaction.atomic
 def note_add(*, actor: Actor, target: str, object_id: int, body: str) -> Note:
     visible_record(actor, target, object_id)
+    _require_write_scope_for_tokens(actor, target, object_id)
     return Note.objects.create(target=target, object_id=int(object_id), body=_clean_note_body(body), author=actor.user)
 
 
@@ -187,7 +197,8 @@ def _note_for_change(actor: Actor, note_id: int) -> Note:
     note = Note.objects.select_for_update().filter(pk=note_id).first()
     if note is None:
         raise NotFound()
-    visible_record(actor, note.target, note.object_id)
+    annotation_record_check(actor=actor, target=note.target, object_id=note.object_id)
+    _require_write_scope_for_tokens(actor, note.target, note.object_id)
     if not may_edit_annotation(actor=actor, author_id=note.author_id):
         raise PermissionDenied(_("Only the author or an administrator may change this note."))
     return note
@@ -259,7 +270,8 @@ def attachment_delete(*, actor: Actor, attachment_id: int) -> None:
     attachment = Attachment.objects.select_for_update().filter(pk=attachment_id).first()
     if attachment is None:
         raise NotFound()
-    visible_record(actor, attachment.target, attachment.object_id)
+    annotation_record_check(actor=actor, target=attachment.target, object_id=attachment.object_id)
+    _require_write_scope_for_tokens(actor, attachment.target, attachment.object_id)
     if not may_edit_annotation(actor=actor, author_id=attachment.uploaded_by_id):
         raise PermissionDenied(_("Only the uploader or an administrator may delete this file."))
     storage, name = attachment.file.storage, str(attachment.file.name)

@@ -48,6 +48,14 @@ def _address(request: HttpRequest) -> tuple[str, int]:
         raise NotFound() from None
 
 
+def _visible_address(request: HttpRequest, actor: Actor) -> tuple[str, int]:
+    """The record a panel is about, checked before the panel does anything: a hidden record answers
+    NotFound with nothing done (not even to the actor's own note or file named in the request)."""
+    target, object_id = _address(request)
+    selectors.record_get(actor=actor, target=target, object_id=object_id)
+    return target, object_id
+
+
 def _int_param(request: HttpRequest, name: str) -> int:
     try:
         return int(_params(request).get(name) or "")
@@ -86,7 +94,7 @@ def _tags_context(actor: Actor, target: str, object_id: int) -> dict[str, Any]:
 @require_http_methods(["GET", "POST", "DELETE"])
 def tags_panel(request: HttpRequest) -> HttpResponse:
     actor = actor_from_request(request)
-    target, object_id = _address(request)
+    target, object_id = _visible_address(request, actor)
     extra: dict[str, Any] = {}
     status = 200
     if request.method in ("POST", "DELETE"):
@@ -121,7 +129,7 @@ def _notes_context(actor: Actor, target: str, object_id: int, editing: int | Non
 def notes_panel(request: HttpRequest) -> HttpResponse:
     """GET shows the notes (?edit=<id> opens one in place); POST adds (or, with note_id, edits); DELETE removes."""
     actor = actor_from_request(request)
-    target, object_id = _address(request)
+    target, object_id = _visible_address(request, actor)
     extra: dict[str, Any] = {}
     status = 200
     edit = request.GET.get("edit", "")
@@ -176,7 +184,7 @@ def _attachments_context(actor: Actor, target: str, object_id: int) -> dict[str,
 def attachments_panel(request: HttpRequest) -> HttpResponse:
     """GET lists the files; POST (multipart, field "file") uploads one; DELETE ?attachment_id= removes one."""
     actor = actor_from_request(request)
-    target, object_id = _address(request)
+    target, object_id = _visible_address(request, actor)
     extra: dict[str, Any] = {}
     status = 200
     try:

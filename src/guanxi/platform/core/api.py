@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from ninja import NinjaAPI, Schema
+from ninja import Header, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from pydantic import ConfigDict, Field
 
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import DomainError, PermissionDenied, ValidationFailed
+from guanxi.platform.core.pagination import Page
+
+S = TypeVar("S", bound=Schema)
 
 
 class ErrorBody(Schema):
@@ -48,6 +53,37 @@ class PreconditionRequired(DomainError):
     )
 
 
+class Payload(Schema):
+    """Base of every request body: unknown fields are an error, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# Lists -------------------------------------------------------------------------------------------
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+class PageQuery(Schema):
+    """The paging parameters of every list: `cursor` (the previous page's `next_cursor`) and `limit`."""
+
+    cursor: str | None = Field(None, description="`next_cursor` of the previous page.")
+    limit: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Rows per page.")
+
+
+def page_out(schema: type[S], page: Page[Any], render: Callable[[Any], Any]) -> S:
+    """The `{"items": [...], "next_cursor": ...}` response of one page, each row rendered by `render`."""
+    fields: dict[str, Any] = {"items": [render(row) for row in page.items], "next_cursor": page.next_cursor}
+    return schema(**fields)
+
+
+# Versions ----------------------------------------------------------------------------------------
+
+# Declared on the routes that take a version, for the OpenAPI schema; expected_version() reads the header.
+IF_MATCH = Header(None, alias="If-Match", description='The version you read, as the ETag gave it: "3".')
+
+
 def etag_for(version: int) -> str:
     """The ETag of a record version; clients send it back in If-Match."""
     return f'"{version}"'
@@ -71,6 +107,14 @@ def expected_version(request: HttpRequest, body_version: int | None) -> int:
     if version is None:
         raise PreconditionRequired()
     return version
+
+
+def optional_version(request: HttpRequest, body_version: int | None) -> int | None:
+    """For actions (qualify, complete...): the version is checked when the client sends one, not required."""
+    try:
+        return expected_version(request, body_version)
+    except PreconditionRequired:
+        return None
 
 
 def responses(ok: Any, *, status: int = 200, errors: tuple[int, ...] = ERROR_STATUSES) -> dict[int, Any]:

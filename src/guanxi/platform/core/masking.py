@@ -33,3 +33,23 @@ def mask_text(value: str) -> str:
     if not value:
         return value
     return value[:1] + "*" * min(len(value) - 1, 6)
+
+
+def mask_readable_phone(text: str) -> str:
+    """Mask a phone already formatted for reading, keeping its spacing: "138 1234 5678" -> "138 **** 5678".
+
+    The first three and last four digits stay (fewer for short numbers); an extension is hidden whole.
+    """
+    number, _sep, _extension = text.partition(" ext. ")
+    digit_count = sum(ch.isdigit() for ch in number)
+    keep_start = 3 if digit_count >= 9 else 0
+    keep_end = 4 if digit_count >= 7 else 2
+    seen = 0
+    out = []
+    for ch in number:
+        if ch.isdigit():
+            seen += 1
+            out.append(ch if seen <= keep_start or seen > digit_count - keep_end else "*")
+        else:
+            out.append(ch)
+    return "".join(out)

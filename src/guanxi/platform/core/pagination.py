@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F, Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -68,14 +69,27 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
         ) from None
 
 
+def _is_nullable(qs: QuerySet[Any], field: str) -> bool:
+    """Whether the model field `field` may be NULL (an annotation or unknown name counts as not)."""
+    try:
+        return bool(qs.model._meta.get_field(field).null)
+    except FieldDoesNotExist:
+        return False
+
+
 def keyset_paginate(
-    qs: QuerySet[T], *, sort: str, cursor: str | None, page_size: int, nullable: bool = False
+    qs: QuerySet[T], *, sort: str, cursor: str | None, page_size: int, nullable: bool | None = None
 ) -> Page[T]:
-    """Order `qs` by `sort` ("-field" or "field") then id, and return one page after `cursor`."""
+    """Order `qs` by `sort` ("-field" or "field") then id, and return one page after `cursor`.
+
+    `nullable` (whether the sort field may be NULL) is read from the model unless given.
+    """
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValidationFailed.for_field("limit", _("Ask for 1 to %(n)s rows.") % {"n": MAX_PAGE_SIZE})
     descending = sort.startswith("-")
     field = sort.lstrip("-")
+    if nullable is None:
+        nullable = field != "id" and _is_nullable(qs, field)
     id_order = "-id" if descending else "id"
     if field == "id":
         qs = qs.order_by(id_order)

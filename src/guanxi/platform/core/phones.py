@@ -55,3 +55,23 @@ def phone_search_digits(raw: str) -> str:
 def reversed_digits(stored_phone: str) -> str:
     """Reversed digits of a stored E.164 number (no extension): a suffix search becomes a prefix search."""
     return digits_only(stored_phone.split(";", 1)[0])[::-1]
+
+
+def readable_phone(stored: str, *, region: str | None = None) -> str:
+    """How people read a stored number: national format at home ("138 1234 5678", "010 6552 9988"),
+    international abroad ("+1 650-253-0000"); an extension follows as " ext. 123"."""
+    number, _sep, extension = stored.partition(";ext=")
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return stored
+    home = region or settings.GUANXI_DEFAULT_PHONE_REGION
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if phonenumbers.region_code_for_number(parsed) == home
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    text = phonenumbers.format_number(parsed, style)
+    if home == "CN" and style == phonenumbers.PhoneNumberFormat.NATIONAL:
+        text = text.replace("(", "").replace(")", "")
+    return f"{text} ext. {extension}" if extension else text

@@ -5,14 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Header, NinjaAPI, Query, Router, Schema, Status
+from ninja import Field, NinjaAPI, Query, Router, Schema, Status
 
-from guanxi.platform.core.api import UPDATE_ERROR_STATUSES, actor_of, etag_for, expected_version, responses
+from guanxi.platform.core.api import (
+    IF_MATCH,
+    UPDATE_ERROR_STATUSES,
+    Payload,
+    actor_of,
+    etag_for,
+    expected_version,
+    responses,
+)
 from guanxi.platform.customfields import selectors, services
 from guanxi.platform.customfields.models import CustomFieldDefinition, FieldType
 
 router = Router(tags=["custom fields"])
-IF_MATCH = Header(None, alias="If-Match", description='The version you read, as the ETag gave it: "3".')
 
 
 class ChoiceOut(Schema):
@@ -21,7 +28,7 @@ class ChoiceOut(Schema):
     label_en: str
 
 
-class ChoiceIn(Schema):
+class ChoiceIn(Payload):
     value: str
     label_zh: str = ""
     label_en: str = ""
@@ -47,7 +54,7 @@ class CustomFieldList(Schema):
     items: list[CustomFieldOut]
 
 
-class CustomFieldCreate(Schema):
+class CustomFieldCreate(Payload):
     target: str = Field(..., description='The record type, such as "customers.customer".')
     key: str = Field(..., description="Lower-case letters, digits and _; fixed once created.")
     field_type: FieldType
@@ -61,7 +68,7 @@ class CustomFieldCreate(Schema):
     is_active: bool = True
 
 
-class CustomFieldPatch(Schema):
+class CustomFieldPatch(Payload):
     label_zh: str | None = None
     label_en: str | None = None
     choices: list[ChoiceIn] | None = None

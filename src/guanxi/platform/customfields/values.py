@@ -8,6 +8,7 @@ date: "YYYY-MM-DD"; multi_choice: list[str]; boolean: bool; user: int (user id).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -122,7 +123,7 @@ def clean_value(definition: CustomFieldDefinition, value: Any) -> Any:
 
 def clean_custom_values(
     target: str,
-    raw: dict[str, Any] | None,
+    raw: Any,
     *,
     existing: dict[str, Any] | None = None,
     partial: bool = False,
@@ -132,8 +133,11 @@ def clean_custom_values(
     """Validate `raw` against the active definitions; returns the full stored dict.
 
     With `partial`, keys not in `raw` keep their existing values (PATCH). Unknown keys are refused.
-    Raises ValidationFailed naming every bad field ("custom_fields.<key>").
+    Raises ValidationFailed naming every bad field ("custom_fields.<key>"), or "custom_fields" itself when
+    `raw` (as a client sent it) is not an object.
     """
+    if raw is not None and not isinstance(raw, Mapping):
+        raise ValidationFailed.for_field(field_prefix.rstrip("."), _("Custom fields must be an object of key: value."))
     raw = dict(raw or {})
     definitions = active_definitions(target) if definitions is None else definitions
     by_key = {d.key: d for d in definitions}

@@ -8,6 +8,7 @@ from ninja.utils import check_csrf
 
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.api import CsrfFailed
+from guanxi.platform.identity.preferences import activate_user_preferences
 from guanxi.platform.identity.services import actor_for_token, api_token_authenticate
 
 
@@ -18,6 +19,8 @@ class TokenAuth(HttpBearer):
         api_token = api_token_authenticate(token)
         if api_token is None:
             return None
+        # Messages and naive times follow the token user's settings, as on the user's own pages.
+        activate_user_preferences(request, api_token.user)
         return actor_for_token(api_token)
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone, translation
+from django.utils import timezone
+
+from guanxi.platform.identity.preferences import activate_user_preferences
 
 
 class UserPreferencesMiddleware:
@@ -16,14 +17,7 @@ class UserPreferencesMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            if user.language:
-                translation.activate(user.language)
-                request.LANGUAGE_CODE = user.language
-            if user.time_zone:
-                try:
-                    timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
-                except zoneinfo.ZoneInfoNotFoundError:
-                    timezone.deactivate()
+            activate_user_preferences(request, user)
         try:
             return self.get_response(request)
         finally:

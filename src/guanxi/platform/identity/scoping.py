@@ -36,8 +36,10 @@ def _token_allows(actor: Actor | User, code: str) -> bool:
         return False
     if not spec.area:
         return True
-    needed = f"{spec.area}:read" if code.endswith(".view") else f"{spec.area}:write"
-    return needed in actor.token_scopes
+    # A write scope includes reading the same area ("Customers: read and write").
+    if code.endswith(".view"):
+        return f"{spec.area}:read" in actor.token_scopes or f"{spec.area}:write" in actor.token_scopes
+    return f"{spec.area}:write" in actor.token_scopes
 
 
 def user_permissions(user: User) -> frozenset[str]:

@@ -26,6 +26,14 @@ def user_get(*, actor: Actor, user_id: int) -> User:
     return user
 
 
+def team_and_subteams_q(team_id: int, *, field: str = "team") -> Q:
+    """Rows whose team (`field`) is the team `team_id` or one below it; no rows when there is no such team."""
+    team = Team.objects.filter(pk=team_id).only("path").first()
+    if team is None:
+        return Q(pk__in=[])
+    return Q(**{f"{field}__path__startswith": team.path})
+
+
 def team_list(*, actor: Actor) -> QuerySet[Team]:
     return Team.objects.select_related("parent", "manager").order_by("path")
 

@@ -11,5 +11,6 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("preferences/", views.preferences, name="preferences"),
+    path("language/", views.language_switch, name="language_switch"),
     path("", views.workbench, name="workbench"),
 ]

@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from guanxi.platform.core.errors import ValidationFailed
 from guanxi.platform.identity.models import User
@@ -30,6 +32,17 @@ def workbench(request: HttpRequest) -> HttpResponse:
         {"code": panel.code, "template": panel.template, **panel.context(request)} for panel in workbench_panels()
     ]
     return render(request, "ui/pages/workbench.html", {"panels": panels})
+
+
+@require_POST
+def language_switch(request: HttpRequest) -> HttpResponse:
+    """The sidebar's language select. Django's set_language sets the cookie, but a language saved in the
+    user's preferences wins over the cookie, so for such a user the saved language is changed as well."""
+    language = request.POST.get("language", "")
+    user = request.user
+    if isinstance(user, User) and user.language and language != user.language and language in User.Language.values:
+        user_set_preferences(actor=actor_from_request(request), language=language, time_zone=user.time_zone)
+    return set_language(request)
 
 
 COMMON_TIME_ZONES = [
