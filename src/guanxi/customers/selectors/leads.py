@@ -137,9 +137,11 @@ class LeadContactDisplay:
     unmasked: bool
 
 
-def lead_contact_display(lead: Lead, *, unmasked: bool) -> LeadContactDisplay:
+def lead_contact_display(lead: Lead, *, unmasked: bool, readable: bool = False) -> LeadContactDisplay:
+    """What a lead's contact details look like to someone: masked or not; `readable` formats phones for pages."""
+
     def shown(kind: str, value: str) -> str:
-        return display_contact_value(kind, value, unmasked=unmasked) if value else ""
+        return display_contact_value(kind, value, unmasked=unmasked, readable=readable) if value else ""
 
     return LeadContactDisplay(
         phone=shown(ContactKind.PHONE, lead.phone),
@@ -151,7 +153,8 @@ def lead_contact_display(lead: Lead, *, unmasked: bool) -> LeadContactDisplay:
 
 
 def lead_contact_display_for(actor: Actor, lead: Lead) -> LeadContactDisplay:
-    return lead_contact_display(lead, unmasked=can_see_personal_data(actor))
+    """For pages: masked by the actor's permission, phones formatted for reading."""
+    return lead_contact_display(lead, unmasked=can_see_personal_data(actor), readable=True)
 
 
 def lead_organisation_candidates(*, actor: Actor, lead: Lead, text: str = "", limit: int = 20) -> list[Customer]:

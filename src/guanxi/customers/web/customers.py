@@ -299,6 +299,18 @@ def customer_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
 class ShownContactPoint:
     point: ContactPoint
     shown_value: str
+    unmasked: bool = False
+
+    @property
+    def href(self) -> str:
+        """tel:/mailto: links, so a rep on a phone can call or write with one tap (never for masked values)."""
+        if not self.unmasked:
+            return ""
+        if self.point.kind == ContactKind.PHONE:
+            return "tel:" + self.point.value.split(";", 1)[0]
+        if self.point.kind == ContactKind.EMAIL:
+            return "mailto:" + self.point.value
+        return ""
 
     @property
     def consent_class(self) -> str:
@@ -309,7 +321,11 @@ class ShownContactPoint:
 def _shown_points(actor: Actor, customer: Customer) -> list[ShownContactPoint]:
     unmasked = can_see_personal_data(actor)
     return [
-        ShownContactPoint(point=p, shown_value=display_contact_value(p.kind, p.value, unmasked=unmasked, readable=True))
+        ShownContactPoint(
+            point=p,
+            shown_value=display_contact_value(p.kind, p.value, unmasked=unmasked, readable=True),
+            unmasked=unmasked,
+        )
         for p in customer_contact_points(actor=actor, customer=customer)
     ]
 

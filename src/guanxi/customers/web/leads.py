@@ -141,7 +141,11 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         page = Page(items=[], next_cursor=None, page_size=PAGE_SIZE)
     unmasked = can_see_personal_data(actor)
     rows = [
-        {"lead": lead, "shown": selectors.lead_contact_display(lead, unmasked=unmasked), "badge": _badge(lead.status)}
+        {
+            "lead": lead,
+            "shown": selectors.lead_contact_display(lead, unmasked=unmasked, readable=True),
+            "badge": _badge(lead.status),
+        }
         for lead in page.items
     ]
     if unmasked:  # the page shows phones and emails in clear: one access-log entry, as the customer list does
