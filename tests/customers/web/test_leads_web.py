@@ -327,3 +327,11 @@ def test_pages_for_actions_the_role_may_not_take_answer_403(org: Any, browser: A
     assert analyst.post(reverse("customers:lead_qualify", args=[lead.pk])).status_code == 403
     lead.refresh_from_db()
     assert lead.status == LeadStatus.NEW
+
+
+def test_detail_loads_the_tags_notes_and_files_of_the_lead(org: Any, browser: Any) -> None:
+    lead = _lead(org)
+    html = _html(browser("rep_north").get(reverse("customers:lead_detail", args=[lead.pk])))
+    query = f"?target=customers.lead&amp;object_id={lead.pk}"
+    for name in ("annotations:tags_panel", "annotations:notes_panel", "annotations:attachments_panel"):
+        assert f'hx-get="{reverse(name)}{query}"' in html

@@ -20,7 +20,7 @@ from guanxi.platform.core.filters import FilterParams, day_range_q
 from guanxi.platform.customfields.filters import custom_field_filter_q
 from guanxi.platform.customfields.values import active_definitions
 from guanxi.platform.identity.scoping import require_permission
-from guanxi.platform.identity.selectors import team_and_subteams_q
+from guanxi.platform.identity.selectors import owner_filter_q
 
 CUSTOM_FIELD_TARGET = "customers.customer"
 TAG_TARGET = "customers.customer"
@@ -109,14 +109,7 @@ def customer_list(*, actor: Actor, filters: CustomerFilters | None = None, sort:
         qs = qs.filter(customer_search_q(f.q))
     if f.kind:
         qs = qs.filter(kind=f.kind)
-    if f.owner == "me":
-        qs = qs.filter(owner=actor.user)
-    elif f.owner == "none":
-        qs = qs.filter(owner__isnull=True)
-    if f.owner_id is not None:
-        qs = qs.filter(owner_id=f.owner_id)
-    if f.team_id is not None:
-        qs = qs.filter(team_and_subteams_q(f.team_id))
+    qs = qs.filter(owner_filter_q(actor, owner=f.owner, owner_id=f.owner_id, team_id=f.team_id))
     if f.stage:
         qs = qs.filter(lifecycle_stage=f.stage)
     if f.source:

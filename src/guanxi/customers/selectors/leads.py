@@ -23,7 +23,7 @@ from guanxi.platform.core.filters import FilterParams, day_range_q
 from guanxi.platform.customfields.filters import custom_field_filter_q
 from guanxi.platform.customfields.values import active_definitions, clean_value
 from guanxi.platform.identity.scoping import can_see_personal_data, has_permission, require_permission
-from guanxi.platform.identity.selectors import team_and_subteams_q
+from guanxi.platform.identity.selectors import owner_filter_q
 
 CUSTOM_FIELD_TARGET = "customers.lead"
 CUSTOMER_CUSTOM_FIELD_TARGET = "customers.customer"
@@ -97,14 +97,7 @@ def lead_list(*, actor: Actor, filters: LeadFilters | None = None, sort: str = "
         qs = qs.exclude(status__in=[LeadStatus.CONVERTED, LeadStatus.UNQUALIFIED])
     if f.source:
         qs = qs.filter(source=f.source)
-    if f.owner == "me":
-        qs = qs.filter(owner=actor.user)
-    elif f.owner == "none":
-        qs = qs.filter(owner__isnull=True)
-    if f.owner_id is not None:
-        qs = qs.filter(owner_id=f.owner_id)
-    if f.team_id is not None:
-        qs = qs.filter(team_and_subteams_q(f.team_id))
+    qs = qs.filter(owner_filter_q(actor, owner=f.owner, owner_id=f.owner_id, team_id=f.team_id))
     qs = qs.filter(day_range_q("created_at", f.created_from, f.created_to))
     if f.custom:
         qs = qs.filter(custom_field_filter_q(active_definitions(CUSTOM_FIELD_TARGET), f.custom))

@@ -1,7 +1,9 @@
-"""Small pieces shared by customer services: history attribution, and checks of choices and texts."""
+"""Small pieces shared by customer services: history attribution, field-by-field cleaning of a write's
+data, and checks of choices and texts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Set
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -21,6 +23,25 @@ def attribute_history(record: models.Model, actor: Actor | None, reason: str = "
         record._history_user = actor.user  # type: ignore[attr-defined]
     if reason:
         record._change_reason = reason  # type: ignore[attr-defined]
+
+
+class FieldCleaner:
+    """Cleans the fields a write sends, one cleaner per field, and collects every error so the user sees
+    them all at once; a sent field outside `allowed` is reported as unknown."""
+
+    def __init__(self, data: Mapping[str, Any], *, allowed: Set[str]) -> None:
+        self.data = data
+        self.errors: dict[str, list[str]] = {name: [_("Unknown field.")] for name in sorted(set(data) - allowed)}
+        self.cleaned: dict[str, Any] = {}
+
+    def run(self, field: str, fn: Callable[..., Any]) -> None:
+        """Clean `field` with `fn` when the data has it; a ValidationFailed adds its field errors."""
+        if field not in self.data:
+            return
+        try:
+            self.cleaned[field] = fn(self.data[field])
+        except ValidationFailed as exc:
+            self.errors.update(exc.fields)
 
 
 def clean_choice(value: Any, choices: type[models.TextChoices], field: str, *, allow_blank: bool = True) -> str:

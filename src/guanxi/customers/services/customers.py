@@ -16,6 +16,7 @@ from guanxi.customers.models import Customer
 from guanxi.customers.models.choices import CompanySize, CustomerKind, Gender, LifecycleStage, Source
 from guanxi.customers.permissions import CUSTOMERS_ADD, CUSTOMERS_ASSIGN, CUSTOMERS_CHANGE, CUSTOMERS_DELETE
 from guanxi.customers.services.common import (
+    FieldCleaner,
     attribute_history,
     clean_active_user,
     clean_choice,
@@ -92,19 +93,8 @@ def _clean_owner(actor: Actor, value: Any) -> Any:
 
 def _clean_fields(actor: Actor, data: Mapping[str, Any], instance: Customer | None) -> dict[str, Any]:
     """Validate every present field; collect all errors so the user sees them at once."""
-    unknown = set(data) - EDITABLE_FIELDS - {"contact_points"}
-    errors: dict[str, list[str]] = {name: [_("Unknown field.")] for name in sorted(unknown)}
-    cleaned: dict[str, Any] = {}
-
-    def run(field: str, fn: Any) -> None:
-        if field not in data:
-            return
-        try:
-            cleaned[field] = fn(data[field])
-        except ValidationFailed as exc:
-            errors.update(exc.fields)
-        except PermissionDenied:
-            raise
+    fields = FieldCleaner(data, allowed=EDITABLE_FIELDS | {"contact_points"})
+    run, cleaned, errors = fields.run, fields.cleaned, fields.errors
 
     run("kind", lambda v: clean_choice(v, CustomerKind, "kind", allow_blank=False))
 

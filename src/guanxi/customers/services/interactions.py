@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from guanxi.customers.models import Customer, Interaction, Lead
 from guanxi.customers.models.choices import Channel, Direction, Outcome, TaskKind
 from guanxi.customers.permissions import ACTIVITIES_ADD, CUSTOMERS_CHANGE, LEADS_CHANGE
-from guanxi.customers.services.common import attribute_history, clean_choice, clean_line, clean_long_text
+from guanxi.customers.services.common import FieldCleaner, attribute_history, clean_choice, clean_line, clean_long_text
 from guanxi.customers.services.customers import customer_record_contact
 from guanxi.customers.services.leads import lead_mark_contacted
 from guanxi.customers.services.tasks import TITLE_MAX, clean_datetime, task_insert
@@ -58,15 +58,8 @@ def _clean_duration(value: Any) -> int | None:
 def _clean_fields(data: Mapping[str, Any], *, creating: bool) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Clean every present field; return the cleaned values and every error found."""
     allowed = EDITABLE_FIELDS | ({"next_follow_up"} if creating else set())
-    errors: dict[str, list[str]] = {name: [_("Unknown field.")] for name in sorted(set(data) - allowed)}
-    cleaned: dict[str, Any] = {}
-
-    def run(field: str, fn: Any) -> None:
-        if field in data:
-            try:
-                cleaned[field] = fn(data[field])
-            except ValidationFailed as exc:
-                errors.update(exc.fields)
+    fields = FieldCleaner(data, allowed=allowed)
+    run, cleaned, errors = fields.run, fields.cleaned, fields.errors
 
     run("channel", lambda v: clean_choice(v, Channel, "channel", allow_blank=False))
     run("direction", lambda v: clean_choice(v, Direction, "direction", allow_blank=False))

@@ -26,6 +26,7 @@ from guanxi.customers.permissions import (
 )
 from guanxi.customers.selectors.leads import shared_custom_values
 from guanxi.customers.services.common import (
+    FieldCleaner,
     attribute_history,
     clean_active_user,
     clean_choice,
@@ -122,17 +123,8 @@ def _clean_wechat(value: Any) -> str:
 
 def _clean_fields(actor: Actor, data: Mapping[str, Any], instance: Lead | None) -> dict[str, Any]:
     """Validate every present field; collect all errors so the user sees them at once."""
-    unknown = set(data) - EDITABLE_FIELDS
-    errors: dict[str, list[str]] = {name: [_("Unknown field.")] for name in sorted(unknown)}
-    cleaned: dict[str, Any] = {}
-
-    def run(field: str, fn: Any) -> None:
-        if field not in data:
-            return
-        try:
-            cleaned[field] = fn(data[field])
-        except ValidationFailed as exc:
-            errors.update(exc.fields)
+    fields = FieldCleaner(data, allowed=EDITABLE_FIELDS)
+    run, cleaned, errors = fields.run, fields.cleaned, fields.errors
 
     run("name", _clean_name)
     for field, limit in TEXT_LIMITS.items():

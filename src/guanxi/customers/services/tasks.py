@@ -22,7 +22,13 @@ from guanxi.customers.models import Customer, Lead, Task
 from guanxi.customers.models.choices import TaskKind, TaskPriority, TaskStatus
 from guanxi.customers.permissions import ACTIVITIES_ADD, ACTIVITIES_CHANGE, ACTIVITIES_VIEW
 from guanxi.customers.selectors.activities import activity_subject
-from guanxi.customers.services.common import attribute_history, clean_active_user, clean_choice, clean_long_text
+from guanxi.customers.services.common import (
+    FieldCleaner,
+    attribute_history,
+    clean_active_user,
+    clean_choice,
+    clean_long_text,
+)
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import NotFound, ValidationFailed
 from guanxi.platform.core.text import clean_text
@@ -81,15 +87,8 @@ def _assignee_can_work_on(assignee: Any, customer: Customer | None, lead: Lead |
 
 def _clean_task_fields(actor: Actor, data: Mapping[str, Any], instance: Task | None) -> dict[str, Any]:
     """Validate every present field and the rules between them; report all errors at once."""
-    errors: dict[str, list[str]] = {name: [_("Unknown field.")] for name in sorted(set(data) - TASK_FIELDS)}
-    cleaned: dict[str, Any] = {}
-
-    def run(field: str, fn: Any) -> None:
-        if field in data:
-            try:
-                cleaned[field] = fn(data[field])
-            except ValidationFailed as exc:
-                errors.update(exc.fields)
+    fields = FieldCleaner(data, allowed=TASK_FIELDS)
+    run, cleaned, errors = fields.run, fields.cleaned, fields.errors
 
     run("title", _clean_title)
     run("description", lambda v: clean_long_text(v, "description"))

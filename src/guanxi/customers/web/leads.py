@@ -99,6 +99,9 @@ class LeadForm(forms.Form):
         return data
 
 
+LEAD_TARGET = "customers.lead"  # the annotations type code of leads (tags, notes, files)
+
+
 def _badge(status: str) -> str:
     return STATUS_BADGES.get(LeadStatus(status), "badge") if status in LeadStatus.values else "badge"
 
@@ -244,6 +247,7 @@ def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
         "can_delete": has_permission(actor, LEADS_DELETE),
         "can_qualify": is_open and lead.status != LeadStatus.QUALIFIED,
         "can_disqualify": is_open and lead.status != LeadStatus.UNQUALIFIED,
+        "panel_query": urlencode({"target": LEAD_TARGET, "object_id": lead.pk}),
     }
     return render(request, "customers/pages/lead_detail.html", context)
 

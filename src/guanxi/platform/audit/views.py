@@ -6,7 +6,6 @@ from typing import Any
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.platform.audit import selectors
@@ -16,6 +15,7 @@ from guanxi.platform.identity.models import User
 from guanxi.platform.identity.permissions import AUDIT_VIEW
 from guanxi.platform.identity.web.decorators import permission_required_page
 from guanxi.platform.ui.actors import actor_from_request
+from guanxi.platform.ui.pages import next_page_url, render_form_page
 
 ENTRIES_PER_PAGE = 100
 
@@ -46,10 +46,5 @@ def access_log(request: HttpRequest) -> HttpResponse:
         }
     entries = selectors.access_log_list(actor=actor, **filters)
     page = keyset_paginate(entries, sort="-id", cursor=request.GET.get("cursor"), page_size=ENTRIES_PER_PAGE)
-    next_url = None
-    if page.next_cursor:
-        params = request.GET.copy()
-        params["cursor"] = page.next_cursor
-        next_url = f"?{params.urlencode()}"
-    context = {"form": form, "page": page, "next_url": next_url}
-    return render(request, "audit/pages/access_log.html", context, status=422 if form.errors else 200)
+    context = {"form": form, "page": page, "next_url": next_page_url(request, page.next_cursor)}
+    return render_form_page(request, "audit/pages/access_log.html", context, form=form)

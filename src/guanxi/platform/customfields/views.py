@@ -20,6 +20,7 @@ from guanxi.platform.identity.permissions import CUSTOMFIELDS_MANAGE
 from guanxi.platform.identity.web.decorators import permission_required_page
 from guanxi.platform.ui.actors import actor_from_request
 from guanxi.platform.ui.forms import add_domain_errors
+from guanxi.platform.ui.pages import render_form_page
 
 
 def _list_url() -> str:
@@ -80,8 +81,7 @@ def _render_form(
     request: HttpRequest, form: DefinitionForm, definition: CustomFieldDefinition | None, target: str
 ) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "definition": definition, "target": target}
-    status = 422 if form.errors else 200
-    return render(request, "customfields/pages/definition_form.html", context, status=status)
+    return render_form_page(request, "customfields/pages/definition_form.html", context, form=form)
 
 
 @permission_required_page(CUSTOMFIELDS_MANAGE)

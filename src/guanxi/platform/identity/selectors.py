@@ -34,6 +34,21 @@ def team_and_subteams_q(team_id: int, *, field: str = "team") -> Q:
     return Q(**{f"{field}__path__startswith": team.path})
 
 
+def owner_filter_q(actor: Actor, *, owner: str = "", owner_id: int | None = None, team_id: int | None = None) -> Q:
+    """The owner filters of a list page: `owner` "me" (the actor's rows) or "none" (unowned rows),
+    one owner's id, and a team with its sub-teams; each is left out when not given."""
+    q = Q()
+    if owner == "me":
+        q &= Q(owner=actor.user)
+    elif owner == "none":
+        q &= Q(owner__isnull=True)
+    if owner_id is not None:
+        q &= Q(owner_id=owner_id)
+    if team_id is not None:
+        q &= team_and_subteams_q(team_id)
+    return q
+
+
 def team_list(*, actor: Actor) -> QuerySet[Team]:
     return Team.objects.select_related("parent", "manager").order_by("path")
 

@@ -34,6 +34,7 @@ from guanxi.platform.identity.web.forms import (
 )
 from guanxi.platform.ui.actors import actor_from_request
 from guanxi.platform.ui.forms import add_domain_errors
+from guanxi.platform.ui.pages import next_page_url, render_form_page
 
 USERS_PER_PAGE = 50
 
@@ -41,14 +42,6 @@ USERS_PER_PAGE = 50
 def _posted(request: HttpRequest) -> QueryDict | None:
     """The submitted form data, or None on GET (so an empty POST still shows its errors)."""
     return request.POST if request.method == "POST" else None
-
-
-def _page_url(request: HttpRequest, cursor: str | None) -> str | None:
-    if not cursor:
-        return None
-    params: QueryDict = request.GET.copy()
-    params["cursor"] = cursor
-    return f"?{params.urlencode()}"
 
 
 def _password_errors(exc: ValidationFailed) -> ValidationFailed:
@@ -76,8 +69,8 @@ def user_list(request: HttpRequest) -> HttpResponse:
         }
     users = selectors.user_admin_list(actor=actor, **filters)
     page = keyset_paginate(users, sort="username", cursor=request.GET.get("cursor"), page_size=USERS_PER_PAGE)
-    context = {"form": form, "page": page, "next_url": _page_url(request, page.next_cursor)}
-    return render(request, "identity/pages/user_list.html", context, status=422 if form.errors else 200)
+    context = {"form": form, "page": page, "next_url": next_page_url(request, page.next_cursor)}
+    return render_form_page(request, "identity/pages/user_list.html", context, form=form)
 
 
 @permission_required_page(IDENTITY_MANAGE)
@@ -102,8 +95,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("User %(name)s created.") % {"name": user.username})
             return redirect("identity:user_list")
-    status = 422 if form.errors else 200
-    return render(request, "identity/pages/user_form.html", {"form": form, "subject": None}, status=status)
+    return render_form_page(request, "identity/pages/user_form.html", {"form": form, "subject": None}, form=form)
 
 
 @permission_required_page(IDENTITY_MANAGE)
@@ -136,8 +128,7 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
         else:
             messages.success(request, _("User %(name)s saved.") % {"name": subject.username})
             return redirect("identity:user_list")
-    status = 422 if form.errors else 200
-    return render(request, "identity/pages/user_form.html", {"form": form, "subject": subject}, status=status)
+    return render_form_page(request, "identity/pages/user_form.html", {"form": form, "subject": subject}, form=form)
 
 
 @permission_required_page(IDENTITY_MANAGE)
@@ -155,8 +146,7 @@ def user_password(request: HttpRequest, user_id: int) -> HttpResponse:
         else:
             messages.success(request, _("The password of %(name)s was changed.") % {"name": subject.username})
             return redirect("identity:user_edit", user_id=subject.pk)
-    status = 422 if form.errors else 200
-    return render(request, "identity/pages/user_password.html", {"form": form, "subject": subject}, status=status)
+    return render_form_page(request, "identity/pages/user_password.html", {"form": form, "subject": subject}, form=form)
 
 
 # Teams -------------------------------------------------------------------------------------------
@@ -182,8 +172,7 @@ def team_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Team %(name)s created.") % {"name": team.name})
             return redirect("identity:team_list")
-    status = 422 if form.errors else 200
-    return render(request, "identity/pages/team_form.html", {"form": form, "team": None}, status=status)
+    return render_form_page(request, "identity/pages/team_form.html", {"form": form, "team": None}, form=form)
 
 
 @permission_required_page(IDENTITY_MANAGE)
@@ -211,8 +200,7 @@ def team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Team %(name)s saved.") % {"name": data["name"]})
             return redirect("identity:team_list")
-    status = 422 if form.errors else 200
-    return render(request, "identity/pages/team_form.html", {"form": form, "team": team}, status=status)
+    return render_form_page(request, "identity/pages/team_form.html", {"form": form, "team": team}, form=form)
 
 
 @permission_required_page(IDENTITY_MANAGE)
@@ -371,7 +359,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
         "secret": secret,
         "now": timezone.now(),
     }
-    response = render(request, "identity/pages/token_list.html", context, status=422 if form.errors else 200)
+    response = render_form_page(request, "identity/pages/token_list.html", context, form=form)
     if secret:
         response["Cache-Control"] = "no-store"
     return response
