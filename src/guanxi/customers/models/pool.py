@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from guanxi.customers.models.choices import PoolAction
 from guanxi.platform.core.actors import Actor
@@ -48,6 +49,8 @@ class Pool(TimestampedModel):
     )
     is_default = models.BooleanField(_("default pool"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]

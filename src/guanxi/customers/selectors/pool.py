@@ -17,6 +17,7 @@ from guanxi.customers.models import Customer, Handover, Lead, Pool, PoolEvent, T
 from guanxi.customers.models.choices import CustomerKind, LeadStatus, LifecycleStage, PoolAction, Source, TaskStatus
 from guanxi.customers.models.pool import pool_usable_q, team_ancestor_ids
 from guanxi.customers.permissions import HANDOVER_RUN, POOL_MANAGE, POOL_VIEW
+from guanxi.platform.audit.history import HistoryEntry, record_history
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import NotFound, PermissionDenied, ValidationFailed
 from guanxi.platform.core.filters import FilterParams, day_range_q
@@ -128,6 +129,12 @@ def pool_get(*, actor: Actor, pool_id: int) -> Pool:
     if pool is None:
         raise NotFound(_("Pool not found."))
     return pool
+
+
+def pool_change_history(*, actor: Actor, pool: Pool) -> list[HistoryEntry]:
+    """Who changed the pool's rules (limits, cool-down, automatic return, team, default), and when."""
+    require_permission(actor, POOL_MANAGE)
+    return record_history(pool)
 
 
 # --- customers in the pool ---------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Small pieces shared by customer services: history attribution, field-by-field cleaning of a write's
-data, and checks of choices and texts."""
+"""Small pieces shared by customer services: field-by-field cleaning of a write's data, and checks of
+choices and texts. (History attribution is `guanxi.platform.audit.history.attribute_history`.)"""
 
 from __future__ import annotations
 
@@ -10,19 +10,10 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils.translation import gettext as _
 
-from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import ValidationFailed
 from guanxi.platform.core.text import clean_multiline, clean_text
 
 LONG_TEXT_MAX = 5000
-
-
-def attribute_history(record: models.Model, actor: Actor | None, reason: str = "") -> None:
-    """Tell django-simple-history who made this change (API and worker writes have no request)."""
-    if actor is not None:
-        record._history_user = actor.user  # type: ignore[attr-defined]
-    if reason:
-        record._change_reason = reason  # type: ignore[attr-defined]
 
 
 class FieldCleaner:

@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from guanxi.customers.models import ContactPoint, Customer
 from guanxi.customers.models.choices import Consent, ContactKind
 from guanxi.customers.permissions import CUSTOMERS_CHANGE
-from guanxi.customers.services.common import attribute_history, clean_choice
+from guanxi.customers.services.common import clean_choice
+from guanxi.platform.audit.history import attribute_history
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.emails import normalise_email
 from guanxi.platform.core.errors import NotFound, ValidationFailed

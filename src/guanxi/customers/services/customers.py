@@ -17,7 +17,6 @@ from guanxi.customers.models.choices import CompanySize, CustomerKind, Gender, L
 from guanxi.customers.permissions import CUSTOMERS_ADD, CUSTOMERS_ASSIGN, CUSTOMERS_CHANGE, CUSTOMERS_DELETE
 from guanxi.customers.services.common import (
     FieldCleaner,
-    attribute_history,
     clean_active_user,
     clean_choice,
     clean_line,
@@ -25,6 +24,7 @@ from guanxi.customers.services.common import (
 )
 from guanxi.customers.services.contact_points import clean_contact_point, contact_points_create_for
 from guanxi.platform.annotations.services import annotations_delete_for_records
+from guanxi.platform.audit.history import attribute_history
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.cn_ids import mask_id_number, normalise_ric, normalise_uscc, pii_encrypt, pii_hash
 from guanxi.platform.core.errors import NotFound, PermissionDenied, ValidationFailed

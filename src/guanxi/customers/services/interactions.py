@@ -19,10 +19,11 @@ from django.utils.translation import gettext as _
 from guanxi.customers.models import Customer, Interaction, Lead
 from guanxi.customers.models.choices import Channel, Direction, Outcome, TaskKind
 from guanxi.customers.permissions import ACTIVITIES_ADD, CUSTOMERS_CHANGE, LEADS_CHANGE
-from guanxi.customers.services.common import FieldCleaner, attribute_history, clean_choice, clean_line, clean_long_text
+from guanxi.customers.services.common import FieldCleaner, clean_choice, clean_line, clean_long_text
 from guanxi.customers.services.customers import customer_record_contact
 from guanxi.customers.services.leads import lead_mark_contacted
 from guanxi.customers.services.tasks import TITLE_MAX, clean_datetime, task_insert
+from guanxi.platform.audit.history import attribute_history
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import NotFound, PermissionDenied, ValidationFailed
 from guanxi.platform.core.text import clean_text

@@ -27,7 +27,6 @@ from guanxi.customers.permissions import (
 from guanxi.customers.selectors.leads import shared_custom_values
 from guanxi.customers.services.common import (
     FieldCleaner,
-    attribute_history,
     clean_active_user,
     clean_choice,
     clean_line,
@@ -36,6 +35,7 @@ from guanxi.customers.services.common import (
 from guanxi.customers.services.customers import customer_create, customer_record_contact
 from guanxi.customers.services.tasks import customers_refresh_next_follow_up
 from guanxi.platform.annotations.services import annotations_delete_for_records
+from guanxi.platform.audit.history import attribute_history
 from guanxi.platform.audit.services import personal_data_view_record
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.emails import normalise_email

@@ -25,7 +25,7 @@ from guanxi.customers.selectors.pool import (
     pool_for_team,
     pool_is_usable_by,
 )
-from guanxi.customers.services.common import attribute_history
+from guanxi.platform.audit.history import attribute_history
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from guanxi.platform.core.text import clean_text
@@ -212,7 +212,13 @@ def pool_save(
     for field, value in cleaned.items():
         setattr(locked, field, value)
     if locked.is_default:
-        Pool.objects.filter(is_default=True).exclude(pk=locked.pk).update(is_default=False, updated_at=timezone.now())
+        # Saved one by one (there is at most one), so the previous default's history shows the move too.
+        for previous in Pool.objects.select_for_update().filter(is_default=True).exclude(pk=locked.pk):
+            previous.is_default = False
+            previous.bump_version()
+            attribute_history(previous, actor)
+            previous.save()
+    attribute_history(locked, actor)
     try:
         with transaction.atomic():
             locked.save()

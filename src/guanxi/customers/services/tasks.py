@@ -24,11 +24,11 @@ from guanxi.customers.permissions import ACTIVITIES_ADD, ACTIVITIES_CHANGE, ACTI
 from guanxi.customers.selectors.activities import activity_subject
 from guanxi.customers.services.common import (
     FieldCleaner,
-    attribute_history,
     clean_active_user,
     clean_choice,
     clean_long_text,
 )
+from guanxi.platform.audit.history import attribute_history
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import NotFound, ValidationFailed
 from guanxi.platform.core.text import clean_text

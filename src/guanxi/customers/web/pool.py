@@ -30,6 +30,7 @@ from guanxi.customers.selectors.pool import (
     customer_pool_history,
     handover_candidates,
     handover_list,
+    pool_change_history,
     pool_claim_allowances,
     pool_customers,
     pool_get,
@@ -471,4 +472,5 @@ def pool_edit(request: HttpRequest, pool_id: int) -> HttpResponse:
             return redirect("customers:pool_settings")
     elif request.method == "POST":
         status = 422
-    return render(request, "customers/pages/pool_form.html", {"form": form, "pool": pool}, status=status)
+    context = {"form": form, "pool": pool, "history": pool_change_history(actor=actor, pool=pool)}
+    return render(request, "customers/pages/pool_form.html", context, status=status)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from guanxi.platform.audit.history import ChangeHistory
 from guanxi.platform.core.models import TimestampedModel
 
 
@@ -24,6 +25,8 @@ class Tag(TimestampedModel):
     name = models.CharField(_("name"), max_length=50, unique=True)
     color = models.CharField(_("color"), max_length=10, choices=Color.choices, default=Color.BLUE)
     description = models.CharField(_("description"), max_length=200, blank=True)
+
+    history = ChangeHistory()
 
     class Meta:
         ordering = ["name"]
@@ -76,6 +79,8 @@ class Note(TimestampedModel):
     object_id = models.BigIntegerField()
     body = models.TextField(_("note"))
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    history = ChangeHistory()
 
     class Meta:
         ordering = ["-created_at"]

@@ -13,10 +13,11 @@ from django.db.models import Count, QuerySet
 
 from guanxi.platform.annotations.models import Attachment, Note, Tag, TaggedItem
 from guanxi.platform.annotations.registry import require_annotated_type, visible_record
+from guanxi.platform.audit.history import HistoryEntry, record_history
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import NotFound
-from guanxi.platform.identity.permissions import IDENTITY_MANAGE
-from guanxi.platform.identity.scoping import has_permission
+from guanxi.platform.identity.permissions import IDENTITY_MANAGE, TAGS_MANAGE
+from guanxi.platform.identity.scoping import has_permission, require_permission
 
 
 def tag_list(*, actor: Actor) -> QuerySet[Tag]:
@@ -29,6 +30,12 @@ def tag_get(*, actor: Actor, tag_id: int) -> Tag:
     if tag is None:
         raise NotFound()
     return tag
+
+
+def tag_history(*, actor: Actor, tag: Tag) -> list[HistoryEntry]:
+    """Who renamed or recoloured the tag, and when (for those who manage tags)."""
+    require_permission(actor, TAGS_MANAGE)
+    return record_history(tag)
 
 
 def tags_for_objects(*, target: str, object_ids: Iterable[int]) -> dict[int, list[Tag]]:

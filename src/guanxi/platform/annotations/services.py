@@ -24,6 +24,7 @@ from guanxi.platform.annotations.file_types import FileRefused, check_upload, ex
 from guanxi.platform.annotations.models import Attachment, Note, Tag, TaggedItem
 from guanxi.platform.annotations.registry import AnnotatedType, require_annotated_type, visible_record
 from guanxi.platform.annotations.selectors import annotation_record_check, may_edit_annotation
+from guanxi.platform.audit.history import attribute_history
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import NotFound, PermissionDenied, ValidationFailed
 from guanxi.platform.core.text import clean_multiline, clean_text
@@ -95,6 +96,7 @@ def tag_save(
         ensure_version(tag, version)
         tag.bump_version()
     tag.name, tag.color, tag.description = name, color, description
+    attribute_history(tag, actor)
     try:
         with transaction.atomic():
             tag.save()
@@ -107,7 +109,11 @@ def tag_save(
 def tag_delete(*, actor: Actor, tag: Tag) -> None:
     """Delete a tag and take it off every record."""
     require_permission(actor, TAGS_MANAGE)
-    Tag.objects.filter(pk=tag.pk).delete()
+    locked = Tag.objects.filter(pk=tag.pk).first()
+    if locked is None:
+        return
+    attribute_history(locked, actor)
+    locked.delete()
 
 
 def _clean_object_ids(object_ids: list[int]) -> list[int]:
@@ -190,7 +196,10 @@ def _clean_note_body(body: str) -> str:
 def note_add(*, actor: Actor, target: str, object_id: int, body: str) -> Note:
     visible_record(actor, target, object_id)
     _require_write_scope_for_tokens(actor, target, object_id)
-    return Note.objects.create(target=target, object_id=int(object_id), body=_clean_note_body(body), author=actor.user)
+    note = Note(target=target, object_id=int(object_id), body=_clean_note_body(body), author=actor.user)
+    attribute_history(note, actor)
+    note.save()
+    return note
 
 
 def _note_for_change(actor: Actor, note_id: int) -> Note:
@@ -210,6 +219,7 @@ def note_update(*, actor: Actor, note_id: int, body: str, version: int | None = 
     ensure_version(note, version)
     note.body = _clean_note_body(body)
     note.bump_version()
+    attribute_history(note, actor)
     note.save()
     return note
 
@@ -217,6 +227,7 @@ def note_update(*, actor: Actor, note_id: int, body: str, version: int | None = 
 @transaction.atomic
 def note_delete(*, actor: Actor, note_id: int) -> None:
     note = _note_for_change(actor, note_id)
+    attribute_history(note, actor)
     note.delete()
 
 

@@ -266,7 +266,13 @@ def tag_edit(request: HttpRequest, tag_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Tag saved."))
             return redirect("annotations:tag_list")
-    context = {"tag": tag, "values": values, "errors": errors, "colors": Tag.Color.choices}
+    context = {
+        "tag": tag,
+        "values": values,
+        "errors": errors,
+        "colors": Tag.Color.choices,
+        "history": selectors.tag_history(actor=actor, tag=tag),
+    }
     return render(request, "annotations/pages/tag_edit.html", context, status=422 if errors else 200)
 
 

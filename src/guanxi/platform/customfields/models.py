@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from guanxi.platform.audit.history import ChangeHistory
 from guanxi.platform.core.models import TimestampedModel
 
 
@@ -35,6 +36,8 @@ class CustomFieldDefinition(TimestampedModel):
     help_text_en = models.CharField(_("help (English)"), max_length=200, blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+
+    history = ChangeHistory()
 
     class Meta:
         ordering = ["target", "position", "id"]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from guanxi.platform.audit.history import HistoryEntry, list_change, record_history
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import NotFound, ValidationFailed
 from guanxi.platform.customfields.models import CustomFieldDefinition
@@ -35,3 +39,15 @@ def definition_get(*, actor: Actor, definition_id: int) -> CustomFieldDefinition
     if definition is None:
         raise NotFound()
     return definition
+
+
+def _choice_text(choice: Any) -> str:
+    if not isinstance(choice, dict):
+        return str(choice)
+    return f"{choice.get('value', '')} ({choice.get('label_zh', '')} / {choice.get('label_en', '')})"
+
+
+def definition_history(*, actor: Actor, definition: CustomFieldDefinition) -> list[HistoryEntry]:
+    """A definition's changes; its options as the ones added and removed ("value (中文 / English)")."""
+    require_permission(actor, CUSTOMFIELDS_MANAGE)
+    return record_history(definition, formatters={"choices": functools.partial(list_change, item_label=_choice_text)})

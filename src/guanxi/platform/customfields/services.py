@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from guanxi.platform.audit.history import attribute_history
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import ValidationFailed
 from guanxi.platform.core.text import clean_text
@@ -144,5 +145,6 @@ def custom_field_save(
     definition.help_text_zh, definition.help_text_en = help_text_zh, help_text_en
     definition.position = position
     definition.is_active = bool(is_active)
+    attribute_history(definition, actor)
     definition.save()
     return definition

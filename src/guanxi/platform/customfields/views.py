@@ -81,6 +81,8 @@ def _render_form(
     request: HttpRequest, form: DefinitionForm, definition: CustomFieldDefinition | None, target: str
 ) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "definition": definition, "target": target}
+    if definition is not None:
+        context["history"] = selectors.definition_history(actor=actor_from_request(request), definition=definition)
     return render_form_page(request, "customfields/pages/definition_form.html", context, form=form)
 
 

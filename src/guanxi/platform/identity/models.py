@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from guanxi.platform.audit.history import ChangeHistory
 from guanxi.platform.core.models import TimestampedModel
 from guanxi.platform.identity.permissions import DataScope
 
@@ -30,6 +31,8 @@ class Team(TimestampedModel):
     path = models.CharField(max_length=255, db_index=True, editable=False, default="")
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
 
+    history = ChangeHistory(excluded_fields=["path", "depth"])
+
     class Meta:
         ordering = ["path"]
         verbose_name = _("team")
@@ -49,6 +52,8 @@ class Role(TimestampedModel):
     permissions = models.JSONField(_("permissions"), default=list, blank=True)
     scopes = models.JSONField(_("data scopes"), default=dict, blank=True)
     is_builtin = models.BooleanField(_("built in"), default=False)
+
+    history = ChangeHistory()
 
     class Meta:
         ordering = ["id"]
@@ -91,6 +96,8 @@ class User(AbstractUser):
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True, default="")
 
     objects = GuanxiUserManager()  # type: ignore[misc]
+    # Never the password hash; the last login changes on every sign-in and is not an edit.
+    history = ChangeHistory(excluded_fields=["password", "last_login"])
 
     class Meta:
         ordering = ["username"]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 
+from guanxi.platform.audit.history import HistoryEntry, labelled, list_change, mapping_change, record_history
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import NotFound
 from guanxi.platform.identity.models import ApiToken, Role, Team, User
-from guanxi.platform.identity.permissions import IDENTITY_MANAGE
+from guanxi.platform.identity.permissions import IDENTITY_MANAGE, DataScope, all_permissions, all_scopes
 from guanxi.platform.identity.scoping import require_permission
 
 
@@ -144,3 +146,33 @@ def role_admin_list(*, actor: Actor) -> QuerySet[Role]:
     """Roles with how many users hold each."""
     require_permission(actor, IDENTITY_MANAGE)
     return role_list(actor=actor).annotate(user_count=Count("users"))
+
+
+# Change history --------------------------------------------------------------------------------
+
+
+def user_history(*, actor: Actor, user: User) -> list[HistoryEntry]:
+    """Who changed this user's profile, team, role or status, and when; a new password shows as the
+    fact only (the hash is never kept in the history)."""
+    require_permission(actor, IDENTITY_MANAGE)
+    return record_history(user)
+
+
+def team_history(*, actor: Actor, team: Team) -> list[HistoryEntry]:
+    require_permission(actor, IDENTITY_MANAGE)
+    return record_history(team)
+
+
+def role_history(*, actor: Actor, role: Role) -> list[HistoryEntry]:
+    """A role's changes; its permissions as the ones added and removed, its data scopes per record type."""
+    require_permission(actor, IDENTITY_MANAGE)
+    permission_label = labelled({spec.code: str(spec.label) for spec in all_permissions()})
+    scope_label = labelled({spec.object_type: str(spec.label) for spec in all_scopes()})
+    scope_names = {value: str(label) for value, label in DataScope.choices}
+    formatters = {
+        "permissions": functools.partial(list_change, item_label=permission_label),
+        "scopes": functools.partial(
+            mapping_change, key_label=scope_label, value_label=lambda v: scope_names.get(v, str(v))
+        ),
+    }
+    return record_history(role, formatters=formatters)

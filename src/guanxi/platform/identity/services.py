@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guanxi.platform.audit.history import attribute_history
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import Conflict, NotFound, ValidationFailed
 from guanxi.platform.core.text import clean_text
@@ -67,7 +68,9 @@ def team_create(*, actor: Actor | None, name: str, parent: Team | None = None, m
     if actor is not None:
         require_permission(actor, IDENTITY_MANAGE)
     name = _clean_team_name(name)
-    team = Team.objects.create(name=name, parent=parent, manager=manager)
+    team = Team(name=name, parent=parent, manager=manager)
+    attribute_history(team, actor)
+    team.save()
     _set_team_path(team)
     team.save(update_fields=["path", "depth"])
     return team
@@ -96,6 +99,7 @@ def team_update(
     team.name, team.parent, team.manager = name, parent, manager
     _set_team_path(team)
     team.bump_version()
+    attribute_history(team, actor)
     team.save()
     if old_path != team.path:
         for child in Team.objects.filter(path__startswith=old_path).exclude(pk=team.pk).order_by("depth"):
@@ -112,6 +116,7 @@ def team_delete(*, actor: Actor, team: Team) -> None:
         raise Conflict(_("Move or delete the sub-teams first."))
     if team.members.exists():
         raise Conflict(_("Move the team's members to another team first."))
+    attribute_history(team, actor)
     team.delete()
 
 
@@ -199,6 +204,7 @@ def user_create(
     if validate:
         _check_password(password, user)
     user.set_password(password)
+    attribute_history(user, actor)
     user.save()
     return user
 
@@ -231,6 +237,7 @@ def user_update(
     user.team = team
     user.role = role
     user.is_active = is_active
+    attribute_history(user, actor)
     user.save()
     return user
 
@@ -246,6 +253,7 @@ def user_set_preferences(*, actor: Actor, language: str, time_zone: str) -> User
     user = actor.user
     user.language = language
     user.time_zone = time_zone
+    attribute_history(user, actor)
     user.save(update_fields=["language", "time_zone"])
     return user
 
@@ -256,6 +264,8 @@ def user_set_password(*, actor: Actor, user: User, password: str) -> None:
         require_permission(actor, IDENTITY_MANAGE)
     _check_password(password, user)
     user.set_password(password)
+    # The history keeps the fact and who did it, never the hash (the field is left out of it).
+    attribute_history(user, actor, _("Password changed"))
     user.save(update_fields=["password"])
 
 
@@ -332,6 +342,7 @@ def role_save(
     role.name_zh, role.name_en = names["name_zh"], names["name_en"]
     role.description = description
     role.permissions, role.scopes = perms, clean_scopes
+    attribute_history(role, actor)
     role.save()
     return role
 

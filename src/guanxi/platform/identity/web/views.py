@@ -128,7 +128,8 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
         else:
             messages.success(request, _("User %(name)s saved.") % {"name": subject.username})
             return redirect("identity:user_list")
-    return render_form_page(request, "identity/pages/user_form.html", {"form": form, "subject": subject}, form=form)
+    context = {"form": form, "subject": subject, "history": selectors.user_history(actor=actor, user=subject)}
+    return render_form_page(request, "identity/pages/user_form.html", context, form=form)
 
 
 @permission_required_page(IDENTITY_MANAGE)
@@ -200,7 +201,8 @@ def team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Team %(name)s saved.") % {"name": data["name"]})
             return redirect("identity:team_list")
-    return render_form_page(request, "identity/pages/team_form.html", {"form": form, "team": team}, form=form)
+    context = {"form": form, "team": team, "history": selectors.team_history(actor=actor, team=team)}
+    return render_form_page(request, "identity/pages/team_form.html", context, form=form)
 
 
 @permission_required_page(IDENTITY_MANAGE)
@@ -294,6 +296,8 @@ def _role_form_page(request: HttpRequest, actor: Any, role: Role | None) -> Http
                 messages.success(request, _("Role %(name)s saved.") % {"name": saved.name})
                 return redirect("identity:role_list")
     context = {"form": form, "role": role, "grant_errors": grant_errors, **_role_matrix(permissions, scopes)}
+    if role is not None:
+        context["history"] = selectors.role_history(actor=actor, role=role)
     status = 422 if form.errors or grant_errors else 200
     return render(request, "identity/pages/role_form.html", context, status=status)
 
