@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from guanxi.customers.models import Customer
 from guanxi.customers.models.choices import (
@@ -97,7 +98,7 @@ class CustomerForm(forms.Form):
     name = RequiredText(label=_("Name"))
     family_name = _text(_("Family name"))
     given_name = _text(_("Given name"))
-    organisation = _select([], label=_("Organisation"))
+    organisation = _select([], label=pgettext_lazy("the organisation a person works at", "Organisation"))
     company_name = _text(_("Company"))
     job_title = _text(_("Job title"))
     gender = _select(Gender.choices, label=_("Gender"))
