@@ -48,8 +48,8 @@ e2e: install-dev
 	$(BIN)/pytest -m e2e -p no:xdist -q tests/e2e $(PYTEST_ARGS)
 
 lint: install-dev
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	DJANGO_SETTINGS_MODULE=guanxi.config.settings.test $(BIN)/python manage.py check

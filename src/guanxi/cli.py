@@ -4,6 +4,7 @@ guanxi run          migrate, load the demo on first run, serve on 127.0.0.1:8000
 guanxi worker       the background worker (huey consumer with periodic jobs)
 guanxi demo         load the demo company
 guanxi createadmin  create an administrator and print the login
+guanxi bench-data   generate scale data for benchmarks (--customers N)
 guanxi <command>    any Django management command (migrate, shell, ...)
 """
 
@@ -18,6 +19,7 @@ ALIASES = {
     "demo": "guanxi_demo",
     "createadmin": "guanxi_createadmin",
     "jobs": "guanxi_jobs",
+    "bench-data": "guanxi_bench_data",
 }
 
 

@@ -116,9 +116,9 @@ def test_bad_inline_input_answers_422_with_the_errors_next_to_the_fields(org, cl
     assert response.status_code == 422
     html = response.content.decode()
     assert "<html" not in html and f'id="timeline-customer-{customer.pk}"' in html
-    assert '<div class="error" id="id_log_occurred_at-error">An interaction cannot be in the future.</div>' in html
-    assert '<div class="error" id="id_log_channel-error">Choose a value from the list.</div>' in html
-    assert '<div class="error" id="id_log_follow_up_at-error">Choose a time in the future.</div>' in html
+    assert '<div class="error" id="id_log_occurred_at_error">An interaction cannot be in the future.</div>' in html
+    assert '<div class="error" id="id_log_channel_error">Choose a value from the list.</div>' in html
+    assert '<div class="error" id="id_log_follow_up_at_error">Choose a time in the future.</div>' in html
     assert 'value="Kept"' in html
     assert Interaction.objects.count() == 0 and Task.objects.count() == 0
 
@@ -297,7 +297,7 @@ def test_creating_a_task_from_the_form(org, client_for):
     bad = client.post(url, {**fields, "due_at": _local(due), "remind_at": _local(due + dt.timedelta(hours=1))})
     assert bad.status_code == 422
     assert (
-        '<div class="error" id="id_remind_at-error">Set the reminder at or before the due time.</div>'
+        '<div class="error" id="id_remind_at_error">Set the reminder at or before the due time.</div>'
         in bad.content.decode()
     )
     good = client.post(
@@ -320,7 +320,7 @@ def test_assigning_to_someone_who_cannot_see_the_customer_is_shown_on_the_assign
         reverse("customers:task_create"), {"customer": customer.pk, "title": "Visit", "assignee": org.rep_south.pk}
     )
     assert response.status_code == 422
-    assert 'id="id_assignee-error">This user cannot see the customer or lead of this task.' in response.content.decode()
+    assert 'id="id_assignee_error">This user cannot see the customer or lead of this task.' in response.content.decode()
 
 
 def test_editing_a_task_checks_the_version(org, client_for):

@@ -85,9 +85,9 @@ def test_form_errors_appear_next_to_the_fields(org: Any) -> None:
     )
     assert response.status_code == 422
     html = response.content.decode()
-    assert 'id="id_key-error">This key is already used for this record type.' in html
-    assert 'id="id_choices-error">Add at least one option.' in html
-    assert 'id="id_label_zh-error">Enter a Chinese label.' in html
+    assert 'id="id_key_error">This key is already used for this record type.' in html
+    assert 'id="id_choices_error">Add at least one option.' in html
+    assert 'id="id_label_zh_error">Enter a Chinese label.' in html
     bad_lines = _client(org.admin).post(
         reverse("customfields:definition_create"),
         {"target": TARGET, "key": "level", "field_type": "choice", "label_zh": "级", "label_en": "L",

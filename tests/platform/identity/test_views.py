@@ -105,7 +105,7 @@ def test_user_form_shows_password_rules_next_to_the_field(org: Any) -> None:
     weak = client.post(reverse("identity:user_create"), {"username": "zl", "password1": "12345", "password2": "12345"})
     assert weak.status_code == 422
     html = weak.content.decode()
-    assert 'id="id_password1-error">This password is too short.' in html
+    assert 'id="id_password1_error">This password is too short.' in html
     assert "This password is entirely numeric." in html
     differ = client.post(
         reverse("identity:user_create"),
@@ -116,7 +116,7 @@ def test_user_form_shows_password_rules_next_to_the_field(org: Any) -> None:
         reverse("identity:user_create"),
         {"username": "Rep_North", "password1": "Chun-feng-2024!", "password2": "Chun-feng-2024!"},
     )
-    assert taken.status_code == 422 and 'id="id_username-error">This user name is taken.' in taken.content.decode()
+    assert taken.status_code == 422 and 'id="id_username_error">This user name is taken.' in taken.content.decode()
     assert not User.objects.filter(username="zl").exists()
 
 

@@ -160,3 +160,19 @@ def customer_contact_points(*, actor: Actor, customer: Customer) -> list[Contact
 
 def customer_people(*, actor: Actor, organisation: Customer) -> QuerySet[Customer]:
     return customer_queryset(actor=actor).filter(organisation=organisation).select_related("owner").order_by("name")
+
+
+def organisation_choices(*, actor: Actor, limit: int, exclude_id: int | None = None) -> list[Customer]:
+    """The first `limit` visible organisations by name (id and name only), for a plain select box."""
+    qs = customer_queryset(actor=actor).filter(kind=CustomerKind.ORGANISATION)
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    return list(qs.order_by("name", "id").only("id", "name")[:limit])
+
+
+def organisation_visible(*, actor: Actor, organisation_id: Any) -> Customer | None:
+    """The visible organisation with this id (as typed or posted), or None."""
+    text = str(organisation_id or "").strip()
+    if not text.isdigit():
+        return None
+    return customer_queryset(actor=actor).filter(pk=int(text), kind=CustomerKind.ORGANISATION).first()

@@ -164,6 +164,18 @@ def lead_search_q(text: str) -> Q:
     return _any_of(lead_match_rules(query))
 
 
+def organisation_matches(*, actor: Actor, text: str, limit: int, exclude_id: int | None = None) -> list[Customer]:
+    """The best `limit` visible organisations matching `text` (name, pinyin, initials and the other customer
+    search keys), best match first: the options of the organisation picker."""
+    query = SearchQuery.parse(text)
+    if query.is_empty:
+        return []
+    qs = customer_queryset(actor=actor).filter(kind=CustomerKind.ORGANISATION)
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    return list(_ranked(qs, customer_match_rules(query)).select_related("owner")[:limit])
+
+
 def _join(parts: list[str]) -> str:
     return " · ".join(part for part in parts if part)
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
 from guanxi.customers.models import ContactPoint, Customer
-from guanxi.customers.models.choices import Consent, ContactKind, CustomerKind
+from guanxi.customers.models.choices import Consent, ContactKind
 from guanxi.customers.permissions import (
     CUSTOMERS_ADD,
     CUSTOMERS_ASSIGN,
@@ -37,13 +37,15 @@ from guanxi.customers.selectors.customers import (
     customer_contact_points,
     customer_get,
     customer_people,
-    customer_queryset,
+    organisation_choices,
+    organisation_visible,
 )
 from guanxi.customers.selectors.customers import (
     customer_list as customer_list_query,
 )
 from guanxi.customers.selectors.history import customer_history as customer_history_entries
 from guanxi.customers.selectors.presentation import display_contact_value, id_number_for
+from guanxi.customers.selectors.search import organisation_matches
 from guanxi.customers.services import contact_points as contact_point_services
 from guanxi.customers.services import customers as customer_services
 from guanxi.customers.services.pool import customers_return_to_pool_bulk
@@ -68,7 +70,8 @@ PAGE_SIZE = 50
 DEFAULT_SORT = "-id"
 NULLABLE_SORT_FIELDS = frozenset({"last_contact_at", "next_follow_up_at"})
 LIST_PARAMS_NOT_FILTERS = frozenset({"sort", "cursor"})
-ORGANISATION_CHOICES_LIMIT = 500
+ORGANISATION_SELECT_LIMIT = 200  # from this many visible organisations on, the form offers a search instead
+ORGANISATION_OPTIONS_LIMIT = 20
 PEOPLE_LIMIT = 200
 HISTORY_LIMIT = 50
 SORT_LABELS = {
@@ -489,15 +492,35 @@ def customer_contact_point_remove(request: HttpRequest, customer_id: int, point_
 
 
 def _customer_form(request: HttpRequest, actor: Actor, customer: Customer | None) -> CustomerForm:
-    candidates = customer_queryset(actor=actor).filter(kind=CustomerKind.ORGANISATION)
-    if customer is not None:
-        candidates = candidates.exclude(pk=customer.pk)
-    organisations = list(candidates.order_by("name").only("id", "name")[:ORGANISATION_CHOICES_LIMIT])
-    if customer is not None and customer.organisation is not None and customer.organisation not in organisations:
-        organisations.insert(0, customer.organisation)
-    owners = list(user_list(actor=actor, active_only=True)) if has_permission(actor, CUSTOMERS_ASSIGN) else None
+    """A select of the visible organisations while there are few (one bounded query), else the picker."""
+    exclude_id = customer.pk if customer is not None else None
+    choices = organisation_choices(actor=actor, limit=ORGANISATION_SELECT_LIMIT, exclude_id=exclude_id)
+    current = customer.organisation if customer is not None else None
     data = request.POST if request.method == "POST" else None
-    return CustomerForm(data, customer=customer, organisations=organisations, owners=owners)
+    organisations: list[Customer] | None = choices
+    chosen = None
+    if len(choices) >= ORGANISATION_SELECT_LIMIT:
+        organisations = None
+        raw = data.get("organisation", "") if data is not None else str(current.pk if current else "")
+        chosen = current if current is not None and raw == str(current.pk) else None
+        if chosen is None and raw:
+            chosen = organisation_visible(actor=actor, organisation_id=raw)
+    elif current is not None and current not in choices:
+        choices.insert(0, current)
+    owners = list(user_list(actor=actor, active_only=True)) if has_permission(actor, CUSTOMERS_ASSIGN) else None
+    return CustomerForm(data, customer=customer, organisations=organisations, chosen_organisation=chosen, owners=owners)
+
+
+@login_required
+def organisation_options(request: HttpRequest) -> HttpResponse:
+    """The organisation picker's suggestions: up to 20 visible organisations matching `q`."""
+    actor = actor_from_request(request)
+    text = request.GET.get("q", "")
+    exclude = request.GET.get("exclude", "")
+    options = organisation_matches(
+        actor=actor, text=text, limit=ORGANISATION_OPTIONS_LIMIT, exclude_id=int(exclude) if exclude.isdigit() else None
+    )
+    return render(request, "customers/partials/organisation_options.html", {"options": options, "q": text.strip()})
 
 
 @login_required

@@ -1,7 +1,8 @@
 """Forms of the customer pages. They parse and render; every rule is checked by the services.
 
 Select boxes are CharFields with a Select widget so a value outside the list reaches the service,
-which answers with the same message the API gives.
+which answers with the same message the API gives. The person's organisation is a select while the user
+sees few organisations, else a search-as-you-type picker filling a hidden id (checked by the service too).
 """
 
 from __future__ import annotations
@@ -126,13 +127,21 @@ class CustomerForm(forms.Form):
         self,
         *args: Any,
         customer: Customer | None = None,
-        organisations: Iterable[Customer] = (),
+        organisations: Iterable[Customer] | None = (),
+        chosen_organisation: Customer | None = None,
         owners: Iterable[Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        """`organisations` are the choices of a plain select; None asks for the search-as-you-type picker
+        (a hidden id set by picking a suggestion), which shows `chosen_organisation` as the current choice."""
         super().__init__(*args, **kwargs)
         self.customer = customer
-        self.fields["organisation"].widget.choices = [BLANK, *[(str(o.pk), o.name) for o in organisations]]
+        self.organisation_picker = organisations is None
+        self.chosen_organisation = chosen_organisation
+        if organisations is None:
+            self.fields["organisation"].widget = forms.HiddenInput(attrs={"data-organisation-value": ""})
+        else:
+            self.fields["organisation"].widget.choices = [BLANK, *[(str(o.pk), o.name) for o in organisations]]
         if owners is None:
             del self.fields["owner"]
         else:

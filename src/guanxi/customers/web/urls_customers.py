@@ -8,6 +8,7 @@ urlpatterns = [
     path("customers/", views.customer_list, name="customer_list"),
     path("customers/new/", views.customer_create, name="customer_create"),
     path("customers/bulk/", views.customer_bulk, name="customer_bulk"),
+    path("customers/organisations/options/", views.organisation_options, name="organisation_options"),
     path("customers/views/", views.customer_view_save, name="customer_view_save"),
     path("customers/views/<int:view_id>/delete/", views.customer_view_delete, name="customer_view_delete"),
     path("customers/<int:customer_id>/", views.customer_detail, name="customer_detail"),

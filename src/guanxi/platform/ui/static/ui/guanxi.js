@@ -21,7 +21,25 @@
     var el = event.target;
     if (el && el.hasAttribute && el.hasAttribute("data-autosubmit") && el.form) el.form.submit();
   });
+  // The organisation picker of the customer form: a suggestion sets the hidden id; "Clear" empties it.
+  function pickOrganisation(picker, id, name) {
+    var search = picker.querySelector("[data-organisation-search]");
+    picker.querySelector("[data-organisation-value]").value = id;
+    picker.querySelector("[data-organisation-chosen-name]").textContent = name;
+    picker.querySelector("[data-organisation-chosen]").hidden = !id;
+    picker.querySelector("[data-organisation-options]").innerHTML = "";
+    search.hidden = !!id;
+    search.value = "";
+    if (id) { picker.querySelector("[data-organisation-clear]").focus(); } else { search.focus(); }
+  }
   document.addEventListener("click", function (event) {
+    var option = event.target.closest && event.target.closest("[data-organisation-pick]");
+    var clear = event.target.closest && event.target.closest("[data-organisation-clear]");
+    var picker = (option || clear) && (option || clear).closest("[data-organisation-picker]");
+    if (picker) {
+      pickOrganisation(picker, option ? option.getAttribute("data-organisation-pick") : "",
+                       option ? option.getAttribute("data-label") : "");
+    }
     var toggle = event.target.closest && event.target.closest("[data-nav-toggle]");
     if (toggle) {
       var open = document.body.classList.toggle("nav-open");

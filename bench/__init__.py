@@ -1,0 +1,1 @@
+"""Benchmarks and the scale-data generator (not run by `make test`)."""
