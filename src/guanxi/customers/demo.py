@@ -343,6 +343,28 @@ TASK_TITLES = (
 DISQUALIFY_REASONS = ("预算不足", "已选择竞争对手", "联系方式无效", "需求不匹配")
 
 
+# How often each source and lifecycle stage occurs in generated data (demo and scale data alike).
+STAGE_WEIGHTS = (
+    (LifecycleStage.PROSPECT, 18),
+    (LifecycleStage.NEW, 15),
+    (LifecycleStage.ACTIVE, 30),
+    (LifecycleStage.LOYAL, 14),
+    (LifecycleStage.DORMANT, 12),
+    (LifecycleStage.CHURNED, 7),
+    (LifecycleStage.WON_BACK, 4),
+)
+SOURCE_WEIGHTS = (
+    (Source.REFERRAL, 20),
+    (Source.WEBSITE, 18),
+    (Source.EVENT, 10),
+    (Source.ADVERTISING, 8),
+    (Source.COLD_CALL, 10),
+    (Source.SOCIAL, 12),
+    (Source.PARTNER, 8),
+    (Source.WALK_IN, 8),
+    (Source.OTHER, 6),
+)
+
 RECENT_FOLLOW_UP_DAYS = 45
 LOOKED_AFTER_SHARE = 0.95
 LOOKED_AFTER_SHARE_QUIET = 0.8  # dormant and churned customers get win-back calls
@@ -797,32 +819,8 @@ def _fill_common(plan: _Plan, customer: Customer, owners: list[User], pool: Pool
     rng, now = plan.rng, plan.now
     customer.name_pinyin = full_pinyin(customer.name)[:400]
     customer.name_initials = pinyin_initials(customer.name)[:100]
-    customer.source = weighted(
-        rng,
-        (
-            (Source.REFERRAL, 20),
-            (Source.WEBSITE, 18),
-            (Source.EVENT, 10),
-            (Source.ADVERTISING, 8),
-            (Source.COLD_CALL, 10),
-            (Source.SOCIAL, 12),
-            (Source.PARTNER, 8),
-            (Source.WALK_IN, 8),
-            (Source.OTHER, 6),
-        ),
-    )
-    customer.lifecycle_stage = weighted(
-        rng,
-        (
-            (LifecycleStage.PROSPECT, 18),
-            (LifecycleStage.NEW, 15),
-            (LifecycleStage.ACTIVE, 30),
-            (LifecycleStage.LOYAL, 14),
-            (LifecycleStage.DORMANT, 12),
-            (LifecycleStage.CHURNED, 7),
-            (LifecycleStage.WON_BACK, 4),
-        ),
-    )
+    customer.source = weighted(rng, SOURCE_WEIGHTS)
+    customer.lifecycle_stage = weighted(rng, STAGE_WEIGHTS)
     customer.rating = weighted(rng, ((0, 20), (1, 10), (2, 20), (3, 25), (4, 15), (5, 10)))
     customer.updated_at = created
     customer.created_by = None

@@ -46,6 +46,8 @@ from guanxi.customers.demo import (
     MALE_GIVEN,
     MOBILE_PREFIXES,
     PREFERENCES,
+    SOURCE_WEIGHTS,
+    STAGE_WEIGHTS,
     STREETS,
     SURNAMES,
     TAGS,
@@ -64,7 +66,6 @@ from guanxi.customers.models.choices import (
     Gender,
     LifecycleStage,
     Outcome,
-    Source,
     TaskKind,
     TaskPriority,
     TaskStatus,
@@ -115,26 +116,6 @@ CUSTOM_FIELDS = (
     ("bench_budget", FieldType.NUMBER, "年度预算", "Annual budget", ()),
     ("bench_signed_on", FieldType.DATE, "签约日期", "Signed on", ()),
     ("bench_newsletter", FieldType.BOOLEAN, "订阅简报", "Newsletter", ()),
-)
-STAGE_WEIGHTS = (
-    (LifecycleStage.PROSPECT, 18),
-    (LifecycleStage.NEW, 15),
-    (LifecycleStage.ACTIVE, 30),
-    (LifecycleStage.LOYAL, 14),
-    (LifecycleStage.DORMANT, 12),
-    (LifecycleStage.CHURNED, 7),
-    (LifecycleStage.WON_BACK, 4),
-)
-SOURCE_WEIGHTS = (
-    (Source.REFERRAL, 20),
-    (Source.WEBSITE, 18),
-    (Source.EVENT, 10),
-    (Source.ADVERTISING, 8),
-    (Source.COLD_CALL, 10),
-    (Source.SOCIAL, 12),
-    (Source.PARTNER, 8),
-    (Source.WALK_IN, 8),
-    (Source.OTHER, 6),
 )
 OUTCOME_WEIGHTS = (
     (Outcome.REACHED, 30),
