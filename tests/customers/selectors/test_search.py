@@ -105,23 +105,46 @@ def test_card_number_any_case(org, data):
     assert find(org, "rep_north", "VIP 0001") == [("张伟", "card_number")]
 
 
-def test_ranking_exact_then_prefix_then_company_then_contains(org):
+def test_ranking_exact_then_prefix_then_given_name_then_company(org):
     rep = org.actor("rep_north")
     for name, company in [("小王五", ""), ("王五六", ""), ("赵六", "王五集团"), ("王五", "")]:
         customer_create(actor=rep, data={"name": name, "company_name": company})
     assert find(org, "rep_north", "王五") == [
         ("王五", "name"),
         ("王五六", "name"),
+        ("小王五", "name"),  # the given name 王五 starts with the query
         ("赵六", "company"),
-        ("小王五", "name"),
     ]
+
+
+def test_ranking_puts_contains_last(org):
+    rep = org.actor("rep_north")
+    for name, company in [("李明王五六", ""), ("赵六", "王五六集团"), ("王五六", "")]:
+        customer_create(actor=rep, data={"name": name, "company_name": company})
+    assert find(org, "rep_north", "王五六") == [("王五六", "name"), ("赵六", "company"), ("李明王五六", "name")]
 
 
 def test_pinyin_ranks_above_contact_and_contains(org):
     rep = org.actor("rep_north")
-    customer_create(actor=rep, data={"name": "Anna Liu", "contact_points": [{"kind": "email", "value": "li@x.cn"}]})
-    customer_create(actor=rep, data={"name": "李明"})
-    assert find(org, "rep_north", "li") == [("李明", "pinyin"), ("Anna Liu", "name")]
+    customer_create(actor=rep, data={"name": "Anna Liu", "contact_points": [{"kind": "email", "value": "liu@x.cn"}]})
+    customer_create(actor=rep, data={"name": "刘明"})
+    assert find(org, "rep_north", "liu") == [("刘明", "pinyin"), ("Anna Liu", "email")]
+
+
+def test_two_letters_match_prefixes_only_three_match_inside_names(org):
+    rep = org.actor("rep_north")
+    customer_create(actor=rep, data={"name": "Anna Liu"})
+    assert find(org, "rep_north", "li") == []
+    assert find(org, "rep_north", "liu") == [("Anna Liu", "name")]
+
+
+def test_many_prefix_matches_still_rank_the_exact_name_first(org):
+    rep = org.actor("rep_north")
+    for index in range(30):
+        customer_create(actor=rep, data={"name": f"张{index:02d}号"})
+    customer_create(actor=rep, data={"name": "张"})
+    hits = find(org, "rep_north", "张", limit=5)
+    assert hits[0] == ("张", "name") and len(hits) == 5
 
 
 def test_limit_keeps_the_best(org, data):

@@ -33,7 +33,7 @@ class Customer(TimestampedModel):
     kind = models.CharField(_("kind"), max_length=16, choices=CustomerKind.choices, default=CustomerKind.PERSON)
     name = models.CharField(_("name"), max_length=200, db_index=True)
     family_name = models.CharField(_("family name"), max_length=100, blank=True)
-    given_name = models.CharField(_("given name"), max_length=100, blank=True)
+    given_name = models.CharField(_("given name"), max_length=100, blank=True, db_index=True)
     name_pinyin = models.CharField(max_length=400, blank=True, editable=False, db_index=True)
     name_initials = models.CharField(max_length=100, blank=True, editable=False, db_index=True)
     organisation = models.ForeignKey(

@@ -24,7 +24,7 @@ class Lead(TimestampedModel):
     name = models.CharField(_("name"), max_length=200, db_index=True)
     name_pinyin = models.CharField(max_length=400, blank=True, editable=False, db_index=True)
     name_initials = models.CharField(max_length=100, blank=True, editable=False, db_index=True)
-    company_name = models.CharField(_("company"), max_length=200, blank=True)
+    company_name = models.CharField(_("company"), max_length=200, blank=True, db_index=True)
     job_title = models.CharField(_("job title"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     phone_search_key = models.CharField(max_length=40, blank=True, editable=False, db_index=True)

@@ -40,6 +40,12 @@ SORTS: dict[str, str] = {
 }
 
 
+# Long soft-data columns no list row shows; not fetched for list pages (50 rows x 2 with the organisation).
+LIST_DEFERRED = (
+    "family_members", "preferences", "special_needs", "interests", "notes", "id_number_encrypted",
+)  # fmt: skip
+
+
 @dataclass
 class CustomerFilters:
     """What a customer list can be filtered by (UI query string and API parameters alike)."""
@@ -135,7 +141,8 @@ def customer_list(*, actor: Actor, filters: CustomerFilters | None = None, sort:
     tie = "-id" if order.startswith("-") else "id"
     ordering = [order] if order.lstrip("-") == "id" else [order, tie]
     return (
-        qs.select_related("owner", "team", "organisation", "pool")
+        qs.select_related("owner", "organisation")
+        .defer(*LIST_DEFERRED, *(f"organisation__{name}" for name in LIST_DEFERRED))
         .prefetch_related(Prefetch("contact_points", queryset=primary_points, to_attr="primary_points"))
         .order_by(*ordering)
     )

@@ -2,10 +2,16 @@
 
 `customer_search_q` / `lead_search_q` are the filters the lists use; `customer_search_hits` /
 `lead_search_hits` are the global-search providers: the same conditions, ranked (exact name > name
-prefix > pinyin > initials > card / phone / email / company prefix > contains), scoped by
+prefix > pinyin > initials > given name > card / phone / email / company prefix > contains), scoped by
 `visible_to(actor)`, with personal data in the subtitle masked for roles that may not see it.
-Matching is plain LIKE (prefixes on indexed columns; "contains" as the last resort), so one- and
-two-character Chinese names work the same on SQLite and PostgreSQL (no trigram minimum).
+
+Every condition is one an index answers, so search stays fast at millions of customers (see
+docs/performance.md): prefixes use the `prefix` lookup (LIKE on PostgreSQL's pattern index, a range on
+SQLite) on columns stored normalised (pinyin, initials, reversed phone digits, lower-case emails);
+a two-character given name ("小明" finds 王小明) is a prefix of `given_name`; "contains" needs three
+characters or more and is served by pg_trgm indexes on PostgreSQL. The ranked providers take at most
+CANDIDATES_PER_RULE rows per condition before ranking, so a one-letter query that matches half the
+table costs no more than a rare one.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeVar
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Length
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -31,7 +37,8 @@ from guanxi.platform.search.registry import SearchHit
 _Row = TypeVar("_Row", Customer, Lead)
 MATCH_RANK_NONE = 99
 MIN_EMAIL_PREFIX = 3
-MIN_CONTAINS = 2
+MIN_CONTAINS = 3  # trigram indexes need three characters
+CANDIDATES_PER_RULE = 20
 
 
 @dataclass(frozen=True)
@@ -65,18 +72,18 @@ def _wants_email_prefix(query: SearchQuery) -> bool:
 
 
 def _wants_contains(query: SearchQuery) -> bool:
-    return query.has_han or len(query.text) >= MIN_CONTAINS
+    return len(query.text) >= MIN_CONTAINS
 
 
 def _name_rules(query: SearchQuery) -> list[MatchRule]:
     rules = [
-        MatchRule("name", 0, Q(name__iexact=query.text)),
-        MatchRule("name", 1, Q(name__istartswith=query.text)),
+        MatchRule("name", 0, Q(name=query.text)),
+        MatchRule("name", 1, Q(name__prefix=query.text)),
     ]
     if query.latin:
         rules += [
-            MatchRule("pinyin", 2, Q(name_pinyin__startswith=query.latin)),
-            MatchRule("initials", 3, Q(name_initials__startswith=query.latin)),
+            MatchRule("pinyin", 2, Q(name_pinyin__prefix=query.latin)),
+            MatchRule("initials", 3, Q(name_initials__prefix=query.latin)),
         ]
     return rules
 
@@ -93,26 +100,26 @@ def _contains_rules(query: SearchQuery) -> list[MatchRule]:
 def customer_match_rules(query: SearchQuery) -> list[MatchRule]:
     """Every condition a customer may match `query` by, best first."""
     rules = _name_rules(query)
+    if query.has_han:
+        rules.append(MatchRule("name", 4, Q(given_name__prefix=query.text)))
     card = query.text.replace(" ", "").upper()
     if card:
         rules.append(MatchRule("card_number", 10, Q(card_number=card)))
     phone_key = phone_suffix_key(query)
     if phone_key:
-        phones = ContactPoint.objects.filter(
-            customer=OuterRef("pk"), kind=ContactKind.PHONE, search_key__startswith=phone_key
-        )
-        rules.append(MatchRule("phone", 11, Q(Exists(phones))))
+        rules.append(MatchRule("phone", 11, _has_contact(ContactKind.PHONE, search_key__prefix=phone_key)))
     if _wants_email_prefix(query):
-        emails = ContactPoint.objects.filter(
-            customer=OuterRef("pk"), kind=ContactKind.EMAIL, search_key__startswith=query.lowered.replace(" ", "")
-        )
-        rules.append(MatchRule("email", 12, Q(Exists(emails))))
-        wechat = ContactPoint.objects.filter(
-            customer=OuterRef("pk"), kind=ContactKind.WECHAT, search_key=query.lowered.replace(" ", "")
-        )
-        rules.append(MatchRule("wechat", 13, Q(Exists(wechat))))
-    rules.append(MatchRule("company", 14, Q(company_name__istartswith=query.text)))
+        key = query.lowered.replace(" ", "")
+        rules.append(MatchRule("email", 12, _has_contact(ContactKind.EMAIL, search_key__prefix=key)))
+        rules.append(MatchRule("wechat", 13, _has_contact(ContactKind.WECHAT, search_key=key)))
+    rules.append(MatchRule("company", 14, Q(company_name__prefix=query.text)))
     return rules + _contains_rules(query)
+
+
+def _has_contact(kind: str, **condition: str) -> Q:
+    """Customers with a contact point of `kind` matching `condition` (a semi-join the planner starts from
+    the contact point's search-key index)."""
+    return Q(pk__in=ContactPoint.objects.filter(kind=kind, **condition).values("customer_id"))
 
 
 def lead_match_rules(query: SearchQuery) -> list[MatchRule]:
@@ -120,10 +127,10 @@ def lead_match_rules(query: SearchQuery) -> list[MatchRule]:
     rules = _name_rules(query)
     phone_key = phone_suffix_key(query)
     if phone_key:
-        rules.append(MatchRule("phone", 11, Q(phone_search_key__startswith=phone_key)))
+        rules.append(MatchRule("phone", 11, Q(phone_search_key__prefix=phone_key)))
     if _wants_email_prefix(query):
-        rules.append(MatchRule("email", 12, Q(email__istartswith=query.lowered.replace(" ", ""))))
-    rules.append(MatchRule("company", 14, Q(company_name__istartswith=query.text)))
+        rules.append(MatchRule("email", 12, Q(email__prefix=query.lowered.replace(" ", ""))))
+    rules.append(MatchRule("company", 14, Q(company_name__prefix=query.text)))
     return rules + _contains_rules(query)
 
 
@@ -134,14 +141,22 @@ def _any_of(rules: list[MatchRule]) -> Q:
     return q
 
 
-def _ranked(qs: QuerySet[_Row], rules: list[MatchRule]) -> QuerySet[_Row]:
-    """Rows matching any rule, best match first (then shorter names, then oldest), with `search_rank`."""
+def _ranked(qs: QuerySet[_Row], rules: list[MatchRule], limit: int) -> QuerySet[_Row]:
+    """The best matches first (then shorter names, then oldest), with `search_rank`.
+
+    Candidates are at most `limit` (at least CANDIDATES_PER_RULE) rows per rule, each taken straight from
+    that rule's index, so the sort never sees more than a few hundred rows however many match.
+    """
     rank = Case(
         *(When(rule.condition, then=Value(rule.rank)) for rule in rules),
         default=Value(MATCH_RANK_NONE),
         output_field=IntegerField(),
     )
-    return qs.filter(_any_of(rules)).annotate(search_rank=rank).order_by("search_rank", Length("name"), "id")
+    per_rule = max(limit, CANDIDATES_PER_RULE)
+    candidates = Q()
+    for rule in rules:
+        candidates |= Q(pk__in=qs.filter(rule.condition).values("pk")[:per_rule])
+    return qs.filter(candidates).annotate(search_rank=rank).order_by("search_rank", Length("name"), "id")
 
 
 def _matched_on(rules: list[MatchRule], rank: int) -> str:
@@ -173,7 +188,7 @@ def organisation_matches(*, actor: Actor, text: str, limit: int, exclude_id: int
     qs = customer_queryset(actor=actor).filter(kind=CustomerKind.ORGANISATION)
     if exclude_id is not None:
         qs = qs.exclude(pk=exclude_id)
-    return list(_ranked(qs, customer_match_rules(query)).select_related("owner")[:limit])
+    return list(_ranked(qs, customer_match_rules(query), limit).select_related("owner")[:limit])
 
 
 def _join(parts: list[str]) -> str:
@@ -209,7 +224,7 @@ def customer_search_hits(actor: Actor, query: SearchQuery, limit: int) -> list[S
         "id", "customer_id", "kind", "value"
     )
     customers = (
-        _ranked(customer_queryset(actor=actor), rules)
+        _ranked(customer_queryset(actor=actor), rules, limit)
         .select_related("owner")
         .prefetch_related(Prefetch("contact_points", queryset=primary_points, to_attr="search_points"))[:limit]
     )
@@ -250,7 +265,7 @@ def lead_search_hits(actor: Actor, query: SearchQuery, limit: int) -> list[Searc
     rules = lead_match_rules(query)
     from guanxi.customers.selectors.leads import lead_queryset  # leads.py imports this module
 
-    leads = _ranked(lead_queryset(actor=actor), rules).select_related("owner")[:limit]
+    leads = _ranked(lead_queryset(actor=actor), rules, limit).select_related("owner")[:limit]
     unmasked = can_see_personal_data(actor)
     hits = []
     for lead in leads:

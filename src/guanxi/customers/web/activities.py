@@ -36,6 +36,7 @@ from guanxi.platform.identity.scoping import has_permission
 from guanxi.platform.identity.selectors import user_list
 from guanxi.platform.ui.actors import actor_from_request
 from guanxi.platform.ui.forms import add_domain_errors
+from guanxi.platform.ui.widgets import QuickSelect
 
 TIMELINE_PAGE = 30
 TASK_PAGE = 50
@@ -53,7 +54,7 @@ TASKS_CHANGED_EVENT = "tasksChanged"
 
 def _select(choices: Any, label: Any, **kwargs: Any) -> forms.CharField:
     """A select box that passes any value on: the service answers an unknown one like the API does."""
-    return forms.CharField(label=label, required=False, widget=forms.Select(choices=list(choices)), **kwargs)
+    return forms.CharField(label=label, required=False, widget=QuickSelect(choices=list(choices)), **kwargs)
 
 
 def _datetime(label: Any, **kwargs: Any) -> forms.CharField:

@@ -30,6 +30,7 @@ from guanxi.platform.core.errors import ValidationFailed
 from guanxi.platform.customfields.forms import add_custom_fields, custom_values_from_form
 from guanxi.platform.customfields.models import CustomFieldDefinition, FieldType
 from guanxi.platform.ui.forms import add_domain_errors
+from guanxi.platform.ui.widgets import QuickSelect
 
 BLANK = ("", "—")
 RATING_CHOICES = [(str(n), "★" * n + "☆" * (5 - n)) for n in range(6)]
@@ -54,7 +55,7 @@ class RequiredText(forms.CharField):
 
 
 def _select(choices: Iterable[tuple[Any, Any]], **kwargs: Any) -> forms.CharField:
-    return forms.CharField(required=False, widget=forms.Select(choices=list(choices)), **kwargs)
+    return forms.CharField(required=False, widget=QuickSelect(choices=list(choices)), **kwargs)
 
 
 def _text(label: Any, **kwargs: Any) -> forms.CharField:
