@@ -44,6 +44,7 @@ class Names:
     person: str
     organisation: str
     phone: str
+    email: str
     lead: str
     lead_phone: str
     interaction: str
@@ -58,6 +59,7 @@ SOUTH_NAMES = Names(
     person="欧阳翠屏",
     organisation="翠屏山茶业有限公司",
     phone="13987651234",
+    email="cuiping.ouyang@tea-south.example",
     lead="慕容秋水",
     lead_phone="13712340987",
     interaction="翠屏电话回访",
@@ -74,6 +76,7 @@ NORTH_NAMES = Names(
     person="北方客户",
     organisation="北方公司",
     phone="13800138000",
+    email="north.customer@example.com",
     lead="北方线索",
     lead_phone="13900139000",
     interaction="北方回访",
@@ -90,7 +93,7 @@ class Side:
     """One rep and one record of every kind they own."""
 
     user: User
-    person: Customer  # a person linked to `organisation`, with a phone
+    person: Customer  # a person linked to `organisation`, with a phone and an email address
     organisation: Customer
     contact_point: ContactPoint
     lead: Lead
@@ -123,6 +126,7 @@ class World:
             names.person,
             names.organisation,
             names.phone,
+            names.email,
             names.lead,
             names.lead_phone,
             names.interaction,
@@ -144,7 +148,7 @@ def _side(user: User, names: Names, tag: Tag) -> Side:
         data={
             "name": names.person,
             "organisation_id": organisation.pk,
-            "contact_points": [{"kind": "phone", "value": names.phone}],
+            "contact_points": [{"kind": "phone", "value": names.phone}, {"kind": "email", "value": names.email}],
         },
     )
     lead = lead_create(actor=me, data={"name": names.lead, "phone": names.lead_phone, "company_name": names.lead})
@@ -168,7 +172,7 @@ def _side(user: User, names: Names, tag: Tag) -> Side:
         user=user,
         person=person,
         organisation=organisation,
-        contact_point=person.contact_points.get(),
+        contact_point=person.contact_points.get(kind="phone"),
         lead=lead,
         interaction=interaction,
         task=task,

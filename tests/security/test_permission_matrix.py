@@ -863,6 +863,8 @@ def search_texts() -> dict[str, str]:
         "customer initials": pinyin_initials(SOUTH_NAMES.person),
         "organisation name": SOUTH_NAMES.organisation,
         "phone suffix": SOUTH_NAMES.phone[-6:],
+        "email address": SOUTH_NAMES.email,
+        "email local part": SOUTH_NAMES.email.split("@")[0],
         "lead name": SOUTH_NAMES.lead,
         "lead phone suffix": SOUTH_NAMES.lead_phone[-6:],
         "pool customer name": SOUTH_POOL_CUSTOMER,
@@ -873,6 +875,8 @@ def nothing_like(text: str) -> str:
     """A query of the same kind as `text` that matches nothing."""
     if text.isdigit():
         return "0" * len(text)
+    if "@" in text:  # an email address: the page treats it as one (hints, no pinyin)
+        return "zzqqxx@nowhere.example"
     return "zzqqxx" if text.isascii() else "查无此人"
 
 
@@ -1072,3 +1076,64 @@ def test_refused_writes_leave_nothing_half_written(world: World) -> None:
     )
     recorder.expect(label, response, {422})
     recorder.finish("refused writes")
+
+
+# --- bulk requests mixing ids ---------------------------------------------------------------------------------
+
+
+def south_rows(world: World) -> dict[str, list[Any]]:
+    """rep_south's customers as rows (owner, team, pool...), their history, pool events and tags."""
+    from guanxi.customers.models import Customer, PoolEvent
+    from guanxi.platform.annotations.models import TaggedItem
+
+    ids = [world.south.person.pk, world.south.organisation.pk, world.south_pool_customer.pk]
+    return {
+        "customers": list(Customer._base_manager.filter(pk__in=ids).order_by("pk").values_list()),
+        "history": list(Customer.history.filter(id__in=ids).order_by("history_id").values_list("history_id")),
+        "pool events": list(PoolEvent.objects.filter(customer_id__in=ids).order_by("pk").values_list()),
+        "tags": list(TaggedItem.objects.filter(object_id__in=ids).order_by("pk").values_list()),
+    }
+
+
+@dataclass
+class MixedIdsRecorder(Recorder):
+    """rep_north's own customer in a bulk request may change: only south_rows() is compared, per request."""
+
+    def state(self) -> State:
+        return {}
+
+
+def test_bulk_requests_mixing_own_and_other_reps_ids_touch_only_own_records(world: World) -> None:
+    """Every bulk action (the API's `*_ids` bodies, found in the schema, and the customer list's bulk form)
+    given rep_north's own customer *and* rep_south's: rep_south's customers, their history, pool events and
+    tags stay exactly as they were, whatever happens to rep_north's own, and nothing of theirs is shown."""
+    recorder = MixedIdsRecorder(world)
+    client, pages = api_client(world), page_client(world)
+    requests: list[tuple[str, Request]] = []
+    for operation in api_operations():
+        for name in (n for n in operation.body_references if n.endswith("_ids")):
+            mine = choices(world, name[:-1], "north")[0].values[name[:-1]]
+            mixed = [mine, *_south_reference(world, name)]
+            body = plausible_body(operation, 1, {name: mixed})
+            requests.append((f"API {operation.label} {name}={mixed}", api_request(client, operation, {}, 1, body)))
+    bulk_url = reverse("customers:customer_bulk")
+    mixed_ids = [world.north.person.pk, *_south_reference(world, "customer_ids")]
+    for action, extra in {
+        "assign": {"owner_id": world.org.rep_north.pk},
+        "tag": {"tag_id": world.spare_tag.pk},
+        "return": {"reason": FILLER},
+    }.items():
+        form = {"action": action, "ids": mixed_ids, **extra}
+        for htmx in (False, True):
+            label = f"page POST{' (htmx)' if htmx else ''} customers:customer_bulk action={action} ids={mixed_ids}"
+            requests.append((label, partial(pages.post, bulk_url, form, headers=htmx_headers(htmx))))
+    assert len(requests) >= 8, "the discovery found too few bulk actions"
+    for label, request in requests:
+        before = south_rows(world)
+        response = recorder.send(label, request)
+        if response.status_code >= 500:
+            recorder.fail(f"{label}: answered {response.status_code}")
+        after = south_rows(world)
+        if after != before:
+            recorder.fail(f"{label}: changed rep_south's records: {describe_change(before, after)}")
+    recorder.finish("bulk requests with mixed ids")

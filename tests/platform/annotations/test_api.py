@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from guanxi.customers.models import Customer
 from guanxi.platform.annotations import services
+from guanxi.platform.annotations.file_types import ALLOWED as ALLOWED_FILE_KINDS
 from guanxi.platform.annotations.models import Attachment, Note, Tag, TaggedItem
 from tests.platform.annotations.conftest import CUSTOMER, PDF_BYTES, upload
 
@@ -243,5 +244,6 @@ def test_annotation_routes_are_in_the_openapi_schema() -> None:
         assert path in paths, path
     download = paths["/api/v1/attachments/{attachment_id}/download"]["get"]["responses"]
     assert set(download) >= {"200", "401", "404", "422"}
-    assert "application/octet-stream" in download["200"]["content"]
+    # The file comes with the type it was accepted as: every type an upload may have is declared.
+    assert set(download["200"]["content"]) == {kind.content_type for kind in ALLOWED_FILE_KINDS.values()}
     assert "428" in paths["/api/v1/notes/{note_id}"]["patch"]["responses"]

@@ -6,7 +6,7 @@ Routes parse and render; the services in customers.services.interactions and .ta
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -23,9 +23,11 @@ from guanxi.platform.core.api import (
     UPDATE_ERROR_STATUSES,
     PageQuery,
     Payload,
+    RecordId,
     actor_of,
     etag_for,
     expected_version,
+    listed_choices,
     optional_version,
     page_out,
     responses,
@@ -45,8 +47,8 @@ class FollowUpIn(Payload):
 class InteractionIn(Payload):
     """One contact with a customer or a lead (give exactly one of customer_id and lead_id)."""
 
-    customer_id: int | None = None
-    lead_id: int | None = None
+    customer_id: RecordId | None = None
+    lead_id: RecordId | None = None
     channel: Channel
     direction: Direction = Direction.OUTBOUND
     occurred_at: dt.datetime | None = Field(None, description="Defaults to now; at most 5 minutes in the future.")
@@ -94,8 +96,8 @@ class InteractionPage(Schema):
 
 
 class InteractionListParams(PageQuery):
-    customer_id: int | None = None
-    lead_id: int | None = None
+    customer_id: RecordId | None = None
+    lead_id: RecordId | None = None
 
 
 def _interaction_out(interaction: Interaction) -> InteractionOut:
@@ -197,9 +199,9 @@ class TaskIn(Payload):
     priority: TaskPriority = TaskPriority.NORMAL
     due_at: dt.datetime | None = None
     remind_at: dt.datetime | None = Field(None, description="At or before due_at; an in-app reminder is sent then.")
-    assignee_id: int | None = Field(None, description="Defaults to you; others must be able to see the customer.")
-    customer_id: int | None = None
-    lead_id: int | None = None
+    assignee_id: RecordId | None = Field(None, description="Defaults to you; others must be able to see the customer.")
+    customer_id: RecordId | None = None
+    lead_id: RecordId | None = None
 
 
 class TaskPatch(Payload):
@@ -211,9 +213,9 @@ class TaskPatch(Payload):
     priority: TaskPriority | None = None
     due_at: dt.datetime | None = None
     remind_at: dt.datetime | None = None
-    assignee_id: int | None = None
-    customer_id: int | None = None
-    lead_id: int | None = None
+    assignee_id: RecordId | None = None
+    customer_id: RecordId | None = None
+    lead_id: RecordId | None = None
     version: int | None = None
 
 
@@ -258,16 +260,20 @@ class TaskPage(Schema):
 
 
 class TaskListParams(PageQuery):
-    view: str = Field("", description="open, today, overdue, upcoming, done, cancelled or all.")
+    view: Annotated[str, listed_choices(("", *selectors.TASK_VIEWS))] = Field(
+        "", description="open, today, overdue, upcoming, done, cancelled or all."
+    )
     mine: bool = False
-    assignee_id: int | None = None
-    status: str = ""
+    assignee_id: RecordId | None = None
+    status: Annotated[str, listed_choices(("", *TaskStatus.values))] = ""
     due_from: dt.datetime | None = None
     due_to: dt.datetime | None = None
     overdue: bool = False
-    customer_id: int | None = None
-    lead_id: int | None = None
-    sort: str = Field("", description="due_at (default), -due_at, -created_at, -completed_at (default for done), -id.")
+    customer_id: RecordId | None = None
+    lead_id: RecordId | None = None
+    sort: Annotated[str, listed_choices(("", *selectors.TASK_SORTS))] = Field(
+        "", description="due_at (default), -due_at, -created_at, -completed_at (default for done), -id."
+    )
 
 
 def _task_out(task: Task, now: dt.datetime) -> TaskOut:

@@ -31,6 +31,7 @@ from guanxi.platform.core.api import (
     UPDATE_ERROR_STATUSES,
     PageQuery,
     Payload,
+    RecordId,
     actor_of,
     etag_for,
     expected_version,
@@ -70,7 +71,7 @@ class LeadFields(Payload):
     address: str | None = Field(None, max_length=300)
     source: Source | None = None
     description: str | None = Field(None, max_length=5000)
-    owner_id: int | None = Field(None, description="Giving a lead to someone else needs the assign permission.")
+    owner_id: RecordId | None = Field(None, description="Giving a lead to someone else needs the assign permission.")
     custom_fields: dict[str, Any] | None = _custom_fields()
 
 
@@ -125,8 +126,8 @@ class LeadListQuery(PageQuery):
     )  # fmt: skip
     source: Source | None = None
     owner: str | None = Field(None, description="`me`, `none` or a user id.")
-    owner_id: int | None = None
-    team_id: int | None = Field(None, description="The team and its sub-teams.")
+    owner_id: RecordId | None = None
+    team_id: RecordId | None = Field(None, description="The team and its sub-teams.")
     created_from: dt.date | None = None
     created_to: dt.date | None = None
     sort: str = Field("-id", json_schema_extra={"enum": list(SORTS)})
@@ -143,7 +144,7 @@ class DisqualifyIn(VersionIn):
 class ConvertIn(VersionIn):
     """Leave both empty to create an organisation when the lead has a company name."""
 
-    organisation_id: int | None = Field(None, description="Link the person to this existing organisation.")
+    organisation_id: RecordId | None = Field(None, description="Link the person to this existing organisation.")
     create_organisation: bool | None = Field(
         None, description="Create an organisation from the company name (default: when there is one)."
     )

@@ -38,6 +38,7 @@ from guanxi.platform.core.api import (
     UPDATE_ERROR_STATUSES,
     PageQuery,
     Payload,
+    RecordId,
     actor_of,
     etag_for,
     expected_version,
@@ -57,17 +58,34 @@ WRITE_ERRORS = (400, 401, 403, 404, 409, 422)
 
 
 class PoolIn(Payload):
+    """The limits' ranges are published in the schema and checked by the service, which names every bad field
+    at once (a schema-level check would stop before the service's checks of the other fields)."""
+
     name: str = Field(..., max_length=100)
     description: str = Field("", max_length=300)
-    team_id: int | None = Field(None, description="Only this team and its sub-teams use the pool; null: everyone.")
-    max_owned_per_rep: int | None = Field(None, description="Claims stop when the rep owns this many; null: no limit.")
-    max_claims_per_day: int | None = Field(None, description="Claims per rep per day; null: no limit.")
-    cooldown_days: int = Field(0, description="Days before a previous owner may claim a customer back.")
+    team_id: RecordId | None = Field(None, description="Only this team and its sub-teams use the pool; null: everyone.")
+    max_owned_per_rep: int | None = Field(
+        None,
+        json_schema_extra={"minimum": 1, "maximum": 100_000},
+        description="Claims stop when the rep owns this many; null: no limit.",
+    )
+    max_claims_per_day: int | None = Field(
+        None, json_schema_extra={"minimum": 1, "maximum": 10_000}, description="Claims per rep per day; null: no limit."
+    )
+    cooldown_days: int = Field(
+        0,
+        json_schema_extra={"minimum": 0, "maximum": 365},
+        description="Days before a previous owner may claim a customer back.",
+    )
     return_after_days_without_follow_up: int | None = Field(
-        None, description="Owned customers with no follow-up for this many days return automatically."
+        None,
+        json_schema_extra={"minimum": 1, "maximum": 3650},
+        description="Owned customers with no follow-up for this many days return automatically.",
     )
     return_after_days_without_deal: int | None = Field(
-        None, description="Owned customers with no deal for this many days return automatically."
+        None,
+        json_schema_extra={"minimum": 1, "maximum": 3650},
+        description="Owned customers with no deal for this many days return automatically.",
     )
     is_default: bool = Field(False, description="The pool for customers whose team has no pool of its own.")
     is_active: bool = True
@@ -76,12 +94,12 @@ class PoolIn(Payload):
 class PoolPatch(Payload):
     name: str | None = Field(None, max_length=100)
     description: str | None = Field(None, max_length=300)
-    team_id: int | None = None
-    max_owned_per_rep: int | None = None
-    max_claims_per_day: int | None = None
-    cooldown_days: int | None = None
-    return_after_days_without_follow_up: int | None = None
-    return_after_days_without_deal: int | None = None
+    team_id: RecordId | None = None
+    max_owned_per_rep: int | None = Field(None, json_schema_extra={"minimum": 1, "maximum": 100_000})
+    max_claims_per_day: int | None = Field(None, json_schema_extra={"minimum": 1, "maximum": 10_000})
+    cooldown_days: int | None = Field(None, json_schema_extra={"minimum": 0, "maximum": 365})
+    return_after_days_without_follow_up: int | None = Field(None, json_schema_extra={"minimum": 1, "maximum": 3650})
+    return_after_days_without_deal: int | None = Field(None, json_schema_extra={"minimum": 1, "maximum": 3650})
     is_default: bool | None = None
     is_active: bool | None = None
     version: int | None = Field(None, description="The version you read (or send If-Match).")
@@ -111,7 +129,7 @@ class PoolPage(Schema):
 
 class PoolCustomerQuery(PageQuery):
     q: str | None = Field(None, description="Name, pinyin, initials, phone, email, company or card number.")
-    pool_id: int | None = None
+    pool_id: RecordId | None = None
     kind: CustomerKind | None = None
     source: Source | None = None
     stage: LifecycleStage | None = None
@@ -162,7 +180,7 @@ class ReturnIn(Payload):
 
 
 class BulkReturnIn(Payload):
-    customer_ids: list[int] = Field(..., max_length=1000)
+    customer_ids: list[RecordId] = Field(..., max_length=1000)
     reason: str = Field(..., max_length=300)
 
 
@@ -192,9 +210,9 @@ class PoolEventPage(Schema):
 
 
 class HandoverIn(Payload):
-    from_user_id: int
-    to_user_id: int | None = Field(None, description="Give everything to this user…")
-    to_pool_id: int | None = Field(None, description="…or put the customers into this pool.")
+    from_user_id: RecordId
+    to_user_id: RecordId | None = Field(None, description="Give everything to this user…")
+    to_pool_id: RecordId | None = Field(None, description="…or put the customers into this pool.")
     reason: str = Field(..., max_length=300)
 
 

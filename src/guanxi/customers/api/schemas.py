@@ -12,6 +12,7 @@ from typing import Any
 
 from ninja import Schema
 from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
 
 from guanxi.customers.models import ContactPoint, Customer
 from guanxi.customers.models.choices import (
@@ -26,7 +27,7 @@ from guanxi.customers.models.choices import (
 from guanxi.customers.selectors.customers import CUSTOM_FIELD_TARGET, SORTS
 from guanxi.customers.selectors.presentation import display_contact_value, id_number_for
 from guanxi.platform.core.actors import Actor
-from guanxi.platform.core.api import PageQuery, Payload
+from guanxi.platform.core.api import PageQuery, Payload, RecordId
 
 
 def _custom_fields(*, required: bool = False, output: bool = False) -> Any:
@@ -89,7 +90,7 @@ class CustomerFields(Payload):
     name: str | None = Field(None, max_length=200)
     family_name: str | None = Field(None, max_length=100)
     given_name: str | None = Field(None, max_length=100)
-    organisation_id: int | None = Field(None, description="The organisation a person belongs to.")
+    organisation_id: RecordId | None = Field(None, description="The organisation a person belongs to.")
     company_name: str | None = Field(None, max_length=200)
     job_title: str | None = Field(None, max_length=100)
     gender: Gender | None = None
@@ -101,14 +102,17 @@ class CustomerFields(Payload):
     website: str | None = Field(None, max_length=200)
     source: Source | None = None
     card_number: str | None = Field(None, max_length=64)
-    lifecycle_stage: LifecycleStage | None = None
+    # Every customer has a stage: the schema offers no null (the service refuses it, should one come).
+    lifecycle_stage: LifecycleStage | SkipJsonSchema[None] = None
     rating: int | None = Field(None, ge=0, le=5)
     family_members: list[FamilyMemberIn] | None = Field(None, max_length=50)
     preferences: str | None = Field(None, max_length=5000)
     special_needs: str | None = Field(None, max_length=5000)
     interests: str | None = Field(None, max_length=5000)
     notes: str | None = Field(None, max_length=5000)
-    owner_id: int | None = Field(None, description="Giving a customer to someone else needs the assign permission.")
+    owner_id: RecordId | None = Field(
+        None, description="Giving a customer to someone else needs the assign permission."
+    )
 
 
 class CustomerCreate(CustomerFields):
@@ -123,8 +127,8 @@ class CustomerPatch(CustomerFields):
 
 
 class BulkAssignIn(Payload):
-    customer_ids: list[int] = Field(..., min_length=1, max_length=1000)
-    owner_id: int
+    customer_ids: list[RecordId] = Field(..., min_length=1, max_length=1000)
+    owner_id: RecordId
 
 
 class CustomerListQuery(PageQuery):
@@ -133,10 +137,10 @@ class CustomerListQuery(PageQuery):
     q: str | None = Field(None, description="Name, pinyin, initials, phone, email, company or card number.")
     kind: CustomerKind | None = None
     owner: str | None = Field(None, description="`me` or `none`.")
-    owner_id: int | None = None
-    team_id: int | None = Field(None, description="The team and its sub-teams.")
+    owner_id: RecordId | None = None
+    team_id: RecordId | None = Field(None, description="The team and its sub-teams.")
     stage: LifecycleStage | None = None
-    tag_id: int | None = None
+    tag_id: RecordId | None = None
     source: Source | None = None
     rating_min: int | None = None
     created_from: dt.date | None = None
@@ -144,7 +148,7 @@ class CustomerListQuery(PageQuery):
     last_contact_from: dt.date | None = None
     last_contact_to: dt.date | None = None
     in_pool: bool | None = None
-    organisation_id: int | None = None
+    organisation_id: RecordId | None = None
     sort: str = Field("-id", json_schema_extra={"enum": list(SORTS)})
 
 

@@ -7,6 +7,7 @@ A record is addressed as /records/{target}/{object_id}/... with `target` a regis
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
@@ -16,6 +17,7 @@ from pydantic import Field
 
 from guanxi.platform.annotations import selectors, services
 from guanxi.platform.annotations.downloads import attachment_file_response
+from guanxi.platform.annotations.file_types import ALLOWED as ALLOWED_FILE_KINDS
 from guanxi.platform.annotations.models import Attachment, Note, Tag
 from guanxi.platform.core.api import (
     DEFAULT_PAGE_SIZE,
@@ -23,9 +25,11 @@ from guanxi.platform.core.api import (
     UPDATE_ERROR_STATUSES,
     PageQuery,
     Payload,
+    RecordId,
     actor_of,
     etag_for,
     expected_version,
+    listed_choices,
     page_out,
     responses,
 )
@@ -48,13 +52,13 @@ class TagOut(Schema):
 
 class TagIn(Payload):
     name: str
-    color: str = Tag.Color.BLUE
+    color: Annotated[str, listed_choices(Tag.Color.values)] = Tag.Color.BLUE
     description: str = ""
 
 
 class TagPatch(Payload):
     name: str | None = None
-    color: str | None = None
+    color: Annotated[str, listed_choices(Tag.Color.values)] | None = None
     description: str | None = None
     version: int | None = None
 
@@ -65,7 +69,7 @@ class TagPage(Schema):
 
 
 class TagAssignIn(Payload):
-    tag_id: int
+    tag_id: RecordId
 
 
 class NoteOut(Schema):
@@ -335,7 +339,11 @@ def get_attachment(request: HttpRequest, attachment_id: int) -> AttachmentOut:
         "responses": {
             200: {
                 "description": "The file, as an attachment",
-                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+                # Exactly the types an upload may have: the file is served with the type it was accepted as.
+                "content": {
+                    content_type: {"schema": {"type": "string", "format": "binary"}}
+                    for content_type in sorted({kind.content_type for kind in ALLOWED_FILE_KINDS.values()})
+                },
             }
         }
     },

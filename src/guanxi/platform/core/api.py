@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any, TypeVar
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -11,13 +11,26 @@ from django.utils.translation import gettext_lazy
 from ninja import Header, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, WithJsonSchema
 
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import DomainError, PermissionDenied, ValidationFailed
 from guanxi.platform.core.pagination import Page
 
 S = TypeVar("S", bound=Schema)
+
+# The largest primary key both databases store (a signed 64-bit integer). An id beyond it names nothing, and
+# sending it to the database would fail (SQLite: OverflowError, PostgreSQL: "out of range"), so the schema
+# refuses it with 422 before any query runs.
+MAX_RECORD_ID = 2**63 - 1
+RecordId = Annotated[int, Field(ge=1, le=MAX_RECORD_ID)]
+
+
+def listed_choices(values: Iterable[str]) -> WithJsonSchema:
+    """For `Annotated[str, listed_choices(...)]`: a text the service checks against `values` (answering with
+    its own message); the schema lists them, so clients know them and nobody sends a value the schema allows
+    but the service refuses."""
+    return WithJsonSchema({"type": "string", "enum": list(values)})
 
 
 class ErrorBody(Schema):
@@ -157,6 +170,7 @@ _TYPE_MESSAGES: dict[str, Any] = {
     "bool_parsing": gettext_lazy("Enter true or false."),
     "bool_type": gettext_lazy("Enter true or false."),
     "string_type": gettext_lazy("Enter text."),
+    "string_unicode": gettext_lazy("Enter text without broken characters (invalid Unicode)."),
     "date_parsing": gettext_lazy("Enter a date as YYYY-MM-DD."),
     "date_type": gettext_lazy("Enter a date as YYYY-MM-DD."),
     "date_from_datetime_parsing": gettext_lazy("Enter a date as YYYY-MM-DD."),

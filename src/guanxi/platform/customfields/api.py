@@ -16,7 +16,7 @@ from guanxi.platform.core.api import (
     expected_version,
     responses,
 )
-from guanxi.platform.customfields import selectors, services
+from guanxi.platform.customfields import registry, selectors, services
 from guanxi.platform.customfields.models import CustomFieldDefinition, FieldType
 
 router = Router(tags=["custom fields"])
@@ -54,9 +54,22 @@ class CustomFieldList(Schema):
     items: list[CustomFieldOut]
 
 
+def _list_targets(schema: dict[str, Any]) -> None:
+    """The record types that take custom fields, as the apps registered them (read when the schema is built)."""
+    schema["enum"] = sorted(registry.targets())
+
+
 class CustomFieldCreate(Payload):
-    target: str = Field(..., description='The record type, such as "customers.customer".')
-    key: str = Field(..., description="Lower-case letters, digits and _; fixed once created.")
+    target: str = Field(
+        ..., description='The record type, such as "customers.customer".', json_schema_extra=_list_targets
+    )
+    key: str = Field(
+        ...,
+        description="Lower-case letters, digits and single _, starting with a letter; fixed once created.",
+        # What services.KEY_PATTERN accepts, written without look-arounds; the service checks it (and the
+        # reserved words) with its own message.
+        json_schema_extra={"pattern": "^[a-z](_?[a-z0-9])*$", "maxLength": services.KEY_MAX},
+    )
     field_type: FieldType
     label_zh: str
     label_en: str
@@ -80,8 +93,14 @@ class CustomFieldPatch(Payload):
     version: int | None = Field(None, description="The version you read; or send it in the If-Match header.")
 
 
+def _list_targets_or_all(schema: dict[str, Any]) -> None:
+    schema["enum"] = ["", *sorted(registry.targets())]
+
+
 class ListQuery(Schema):
-    target: str = Field("", description='Only this record type, such as "customers.customer".')
+    target: str = Field(
+        "", description='Only this record type, such as "customers.customer".', json_schema_extra=_list_targets_or_all
+    )
     include_inactive: bool = Field(False, description="Also inactive fields (needs the right to manage them).")
 
 
