@@ -8,13 +8,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 TEST_WORKERS ?= 2
 
-.PHONY: run test lint e2e install install-dev worker demo format clean help messages
+.PHONY: run test lint e2e install install-dev worker demo format clean help messages bench bench-load
 
 help:
 	@echo "make run    install, migrate, load the demo on first run, serve http://127.0.0.1:8000 with the worker"
 	@echo "make test   the whole test suite (GUANXI_TEST_DATABASE_URL=postgres://... for PostgreSQL)"
-	@echo "make lint   ruff, ruff format --check, mypy, import-linter, manage.py check, makemigrations --check"
+	@echo "make lint   ruff, ruff format --check, mypy, import-linter, bandit, manage.py check, makemigrations --check"
 	@echo "make e2e    end-to-end browser tests in Chromium"
+	@echo "make bench  latency at scale: 1,000,000 customers on PostgreSQL, 100,000 on SQLite (see docs/performance.md)"
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -52,8 +53,28 @@ lint: install-dev
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/bandit -q -c pyproject.toml -r src
 	DJANGO_SETTINGS_MODULE=guanxi.config.settings.test $(BIN)/python manage.py check
 	DJANGO_SETTINGS_MODULE=guanxi.config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+
+# Benchmarks (docs/performance.md). Each target is vendor:customers; data is generated once and reused.
+BENCH_TARGETS ?= postgresql:1000000 sqlite:100000
+BENCH_PG_URL ?= postgres://postgres@127.0.0.1:5432/guanxi_bench
+BENCH_SQLITE_DIR ?= var/bench
+BENCH_ITERATIONS ?= 50
+bench: install-dev
+	@set -e; for target in $(BENCH_TARGETS); do \
+	  vendor=$${target%%:*}; customers=$${target##*:}; \
+	  if [ "$$vendor" = postgresql ]; then \
+	    pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql | head -n1)" main start; \
+	    url="$(BENCH_PG_URL)"; \
+	  else url="sqlite:///$(abspath $(BENCH_SQLITE_DIR))/sqlite-$$customers.sqlite3"; fi; \
+	  $(BIN)/python -m bench.run --database-url "$$url" --customers "$$customers" --iterations $(BENCH_ITERATIONS) $(BENCH_ARGS); \
+	done
+
+# Throughput: locust against gunicorn on 127.0.0.1 with PostgreSQL (docs/performance.md).
+bench-load: install-dev
+	$(BIN)/python -m bench.load --database-url "$(BENCH_PG_URL)" $(BENCH_ARGS)
 
 # Re-extract the translatable strings into the zh_Hans catalogue, then compile it (the .mo is committed).
 messages: install-dev

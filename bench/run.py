@@ -250,16 +250,38 @@ def format_table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def format_markdown(report: dict[str, Any]) -> str:
+    """The figures as a Markdown table, for docs/performance.md (`python -m bench.run --markdown FILE`)."""
+    lines = [
+        "| scenario | actor | p50 ms | p95 ms | raw SQL p50 ms | ratio | queries | target p95 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for figure in report["figures"]:
+        target = figure["target_p95_ms"]
+        verdict = "" if target is None else f"{'ok' if figure['meets_target'] else '**missed**'} (< {target:.0f})"
+        lines.append(
+            f"| {figure['name']} | {figure['actor']} | {figure['median_ms']:.1f} | {figure['p95_ms']:.1f} | "
+            f"{figure['baseline_median_ms']:.1f} | {figure['ratio']:.1f} | {figure['queries']} | {verdict} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", required=True)
-    parser.add_argument("--customers", type=int, required=True)
+    parser.add_argument("--markdown", metavar="RESULTS_JSON", help="print a results file as Markdown and exit")
+    parser.add_argument("--database-url")
+    parser.add_argument("--customers", type=int)
     parser.add_argument("--name", help="results file name (default: <vendor>-<customers>)")
     parser.add_argument("--iterations", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--seed", type=int, default=20261204)
     parser.add_argument("--only", default="", help="run the scenarios whose group or name contains this text")
     args = parser.parse_args(argv)
+    if args.markdown:
+        print(format_markdown(json.loads(Path(args.markdown).read_text())))
+        return 0
+    if not args.database_url or not args.customers:
+        parser.error("--database-url and --customers are required")
     if args.database_url.startswith("postgres"):
         _ensure_postgres_database(args.database_url)
     elif args.database_url.startswith("sqlite:///"):

@@ -1,7 +1,10 @@
 """The `guanxi` command: management commands with short names.
 
 guanxi run          migrate, load the demo on first run, serve on 127.0.0.1:8000 with the worker
-guanxi worker       the background worker (huey consumer with periodic jobs)
+guanxi serve        the production web server (gunicorn, config in guanxi.config.gunicorn)
+guanxi worker       the background worker (huey consumer with periodic jobs; on Redis when REDIS_URL is set)
+guanxi backup       back up the database and uploaded files into one archive (--output PATH)
+guanxi restore      restore such an archive (PATH; --force to replace a database that holds data)
 guanxi demo         load the demo company
 guanxi createadmin  create an administrator and print the login
 guanxi bench-data   generate scale data for benchmarks (--customers N)
@@ -15,7 +18,10 @@ import sys
 
 ALIASES = {
     "run": "guanxi_run",
+    "serve": "guanxi_serve",
     "worker": "guanxi_worker",
+    "backup": "guanxi_backup",
+    "restore": "guanxi_restore",
     "demo": "guanxi_demo",
     "createadmin": "guanxi_createadmin",
     "jobs": "guanxi_jobs",

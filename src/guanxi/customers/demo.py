@@ -561,8 +561,7 @@ def _create_users(teams: dict[str, Team], password: str) -> dict[str, User]:
             email=f"{first.username}@demo.guanxi.example",
             team=teams[first.team],
             role=roles[first.role],
-            validate=False,
-        )
+        )  # the password rules apply to the demo password too (the default one passes them)
     }
     for spec in others:
         users[spec.username] = User.objects.create(

@@ -278,14 +278,14 @@ class _Writer:
             marks = ", ".join("?" * len(columns))
             connection.ensure_connection()
             raw = connection.connection.cursor()
-            raw.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)  # noqa: S608 (names from the models)
+            raw.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)  # noqa: S608 (names from the models)  # nosec B608
             raw.close()
 
     def next_ids(self, models_: Iterable[type[models.Model]]) -> dict[type[models.Model], int]:
         ids = {}
         with connection.cursor() as cursor:
             for model in models_:
-                cursor.execute(f"SELECT MAX(id) FROM {model._meta.db_table}")  # noqa: S608 (names from the models)
+                cursor.execute(f"SELECT MAX(id) FROM {model._meta.db_table}")  # noqa: S608 (names from the models)  # nosec B608
                 ids[model] = (cursor.fetchone()[0] or 0) + 1
         return ids
 
@@ -296,7 +296,7 @@ class _Writer:
             for model in models_:
                 table = model._meta.db_table
                 cursor.execute(
-                    f"SELECT setval(pg_get_serial_sequence(%s, 'id'), GREATEST((SELECT MAX(id) FROM {table}), 1))",  # noqa: S608 (names from the models)
+                    f"SELECT setval(pg_get_serial_sequence(%s, 'id'), GREATEST((SELECT MAX(id) FROM {table}), 1))",  # noqa: S608 (names from the models)  # nosec B608
                     [table],
                 )
 
@@ -749,7 +749,7 @@ def bench_data_truncate() -> dict[str, int]:
         return {}
     table = Customer._meta.db_table
     owners = ", ".join(str(int(pk)) for pk in user_ids)
-    bench = f"SELECT id FROM {table} WHERE owner_id IN ({owners})"  # noqa: S608 (names from the models)
+    bench = f"SELECT id FROM {table} WHERE owner_id IN ({owners})"  # noqa: S608 (names from the models)  # nosec B608
     removed: dict[str, int] = {}
     with transaction.atomic(), connection.cursor() as cursor:
         for relation in Customer._meta.related_objects:
@@ -758,17 +758,17 @@ def bench_data_truncate() -> dict[str, int]:
             related = relation.related_model._meta.db_table
             column = relation.field.column
             if relation.on_delete is models.CASCADE:
-                cursor.execute(f"DELETE FROM {related} WHERE {column} IN ({bench})")  # noqa: S608 (names from the models)
+                cursor.execute(f"DELETE FROM {related} WHERE {column} IN ({bench})")  # noqa: S608 (names from the models)  # nosec B608
                 removed[related] = cursor.rowcount
             elif relation.on_delete is models.SET_NULL:
-                cursor.execute(f"UPDATE {related} SET {column} = NULL WHERE {column} IN ({bench})")  # noqa: S608 (names from the models)
+                cursor.execute(f"UPDATE {related} SET {column} = NULL WHERE {column} IN ({bench})")  # noqa: S608 (names from the models)  # nosec B608
         for model in _records_on_customers():
             cursor.execute(
-                f"DELETE FROM {model._meta.db_table} WHERE target = %s AND object_id IN ({bench})",  # noqa: S608
+                f"DELETE FROM {model._meta.db_table} WHERE target = %s AND object_id IN ({bench})",  # noqa: S608  # nosec B608
                 [CUSTOMER_TARGET],
             )
             removed[model._meta.db_table] = cursor.rowcount
-        cursor.execute(f"DELETE FROM {table} WHERE owner_id IN ({owners})")  # noqa: S608 (names from the models)
+        cursor.execute(f"DELETE FROM {table} WHERE owner_id IN ({owners})")  # noqa: S608 (names from the models)  # nosec B608
         removed[table] = cursor.rowcount
     return removed
 

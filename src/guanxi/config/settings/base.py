@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.config.settings.environment import (
@@ -37,6 +39,10 @@ INSTALLED_APPS = [
     "template_partials",
     "simple_history",
     "django_tasks",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "guanxi.platform.core",
     "guanxi.platform.identity",
     "guanxi.platform.audit",
@@ -45,23 +51,29 @@ INSTALLED_APPS = [
     "guanxi.platform.search",
     "guanxi.platform.notifications",
     "guanxi.platform.ui",
+    "guanxi.platform.backup",
     "guanxi.customers",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "guanxi.platform.identity.session_security.SessionIdleMiddleware",
+    "guanxi.platform.identity.session_security.TwoFactorGateMiddleware",
     "guanxi.platform.identity.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "guanxi.platform.ui.middleware.DomainErrorMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires: turns a lock-out into the login page
 ]
 
 ROOT_URLCONF = "guanxi.config.urls"
@@ -80,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "guanxi.platform.ui.context_processors.navigation",
+                "guanxi.platform.ui.context_processors.csp_nonce",
             ],
         },
     }
@@ -100,7 +113,15 @@ def database_from_url(url: str) -> dict[str, Any]:
             "transaction_mode": "IMMEDIATE",
         }
     else:
+        # Persistent connections (DB_CONN_MAX_AGE seconds), checked before reuse so a restarted server
+        # costs one failed check instead of one failed request.
         config["CONN_HEALTH_CHECKS"] = True
+        options = config.setdefault("OPTIONS", {})
+        options.setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 10))
+        statement_timeout_ms = env_int("DB_STATEMENT_TIMEOUT_MS", 0)  # 0: no limit
+        if statement_timeout_ms > 0:
+            timeout = f"-c statement_timeout={statement_timeout_ms}"
+            options["options"] = f"{options['options']} {timeout}" if options.get("options") else timeout
     return config
 
 
@@ -151,13 +172,58 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
-SESSION_SAVE_EVERY_REQUEST = False
+# Sessions end after GUANXI_SESSION_IDLE_SECONDS without activity and GUANXI_SESSION_MAX_SECONDS after
+# signing in, whatever the activity (platform/identity/session_security.py). See docs/security.md.
+GUANXI_SESSION_IDLE_SECONDS = env_int("GUANXI_SESSION_IDLE_SECONDS", 8 * 3600)
+GUANXI_SESSION_MAX_SECONDS = env_int("GUANXI_SESSION_MAX_SECONDS", 12 * 3600)
+SESSION_COOKIE_AGE = GUANXI_SESSION_IDLE_SECONDS
+SESSION_SAVE_EVERY_REQUEST = False  # the idle middleware refreshes the session at most once a minute
 SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_HTTPONLY = False
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # no script reads the cookie: pages hand the token to htmx and the API docs in the HTML
+CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Authentication: django-axes locks a user name on one IP address out after repeated failures.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("GUANXI_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("GUANXI_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "guanxi.platform.identity.login_protection.attempted_username"
+AXES_CLIENT_IP_CALLABLE = "guanxi.platform.identity.login_protection.client_ip"
+AXES_LOCKOUT_CALLABLE = "guanxi.platform.identity.login_protection.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["password", "code"]
+AXES_VERBOSE = False  # axes would log user names and IP addresses of every sign-in: personal data in logs
+# How many reverse proxies in front of the app add themselves to X-Forwarded-For (0: trust REMOTE_ADDR only).
+GUANXI_TRUSTED_PROXY_COUNT = env_int("GUANXI_TRUSTED_PROXY_COUNT", 0)
+
+# Two-factor authentication (TOTP apps and one-time recovery codes, django-otp).
+GUANXI_REQUIRE_2FA_FOR_ADMINS = env_bool("GUANXI_REQUIRE_2FA_FOR_ADMINS", False)
+GUANXI_2FA_MAX_ATTEMPTS = env_int("GUANXI_2FA_MAX_ATTEMPTS", 5)
+OTP_TOTP_ISSUER = env_str("GUANXI_2FA_ISSUER", "guanxi")
+
+# Content-Security-Policy: scripts only from this server or with the per-response nonce; no inline styles.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
 
 # Background work: the Django tasks API, executed by huey (SQLite file by default, Redis when set).
 TASKS = {"default": {"BACKEND": "guanxi.platform.core.jobs.HueyTaskBackend"}}
@@ -167,6 +233,9 @@ GUANXI_HUEY = {
     "sqlite_path": str(VAR_DIR / "huey.sqlite3"),
     "immediate": False,
 }
+
+# Backups (`guanxi backup`): the directory of pg_dump/pg_restore when they are not the right ones on PATH.
+GUANXI_PG_BIN = env_str("GUANXI_PG_BIN", "")
 
 # Keyed hash and encryption of personal identifiers (ID numbers); derived from SECRET_KEY unless set.
 GUANXI_PII_KEY = env_str("GUANXI_PII_KEY", "")

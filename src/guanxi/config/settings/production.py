@@ -21,4 +21,7 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Administrators must set up two-factor authentication unless the operator explicitly turns it off.
+GUANXI_REQUIRE_2FA_FOR_ADMINS = env_bool("GUANXI_REQUIRE_2FA_FOR_ADMINS", True)
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

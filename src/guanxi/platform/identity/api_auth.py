@@ -10,6 +10,7 @@ from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.api import CsrfFailed
 from guanxi.platform.identity.preferences import activate_user_preferences
 from guanxi.platform.identity.services import actor_for_token, api_token_authenticate
+from guanxi.platform.identity.session_security import pending_step
 
 
 class TokenAuth(HttpBearer):
@@ -25,7 +26,8 @@ class TokenAuth(HttpBearer):
 
 
 class SessionActorAuth(APIKeyCookie):
-    """Signed-in browser sessions; unsafe methods need the CSRF token like any form."""
+    """Signed-in browser sessions; unsafe methods need the CSRF token like any form. A session that still
+    owes its two-factor code (or an administrator's two-factor set-up) is not signed in for the API."""
 
     param_name = "sessionid"
 
@@ -38,7 +40,7 @@ class SessionActorAuth(APIKeyCookie):
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
+        if user is None or not user.is_authenticated or pending_step(request) is not None:
             return None
         if self.csrf and not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request) is not None:
             raise CsrfFailed()

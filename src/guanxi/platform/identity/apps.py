@@ -20,7 +20,13 @@ class IdentityConfig(AppConfig):
     verbose_name = _("Users and permissions")
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from guanxi.platform.identity.session_security import session_begin
+
         post_migrate.connect(_ensure_builtin_roles, sender=self)
+        # Session plumbing, not business logic: start the idle clock and note whether a code is owed.
+        user_logged_in.connect(session_begin, dispatch_uid="guanxi.session_begin")
         _register_navigation()
 
 

@@ -171,7 +171,6 @@ def user_create(
     role: Role | None = None,
     is_superuser: bool = False,
     language: str = "",
-    validate: bool = True,
 ) -> User:
     if actor is not None:
         require_permission(actor, IDENTITY_MANAGE)
@@ -201,8 +200,7 @@ def user_create(
         is_staff=is_superuser,
         language=language,
     )
-    if validate:
-        _check_password(password, user)
+    _check_password(password, user)  # the password rules apply wherever a password is set
     user.set_password(password)
     attribute_history(user, actor)
     user.save()

@@ -1,4 +1,4 @@
-"""Template context every page needs: the navigation the user may see."""
+"""Template context every page needs: the navigation the user may see and the CSP nonce for scripts."""
 
 from __future__ import annotations
 
@@ -32,3 +32,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return items
 
     return {"nav_main": visible("main"), "nav_settings": visible("settings")}
+
+
+def csp_nonce(request: HttpRequest) -> dict[str, Any]:
+    """This response's Content-Security-Policy nonce as `csp_nonce`, the name django-htmx's script tag reads.
+
+    The value stays lazy: a nonce is made (and put in the header) only when a template prints it.
+    """
+    nonce = getattr(request, "csp_nonce", None)
+    return {"csp_nonce": nonce} if nonce is not None else {}

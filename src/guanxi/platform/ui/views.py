@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -17,13 +18,31 @@ from django.views.i18n import set_language
 from guanxi.platform.core.errors import ValidationFailed
 from guanxi.platform.identity.models import User
 from guanxi.platform.identity.services import user_set_preferences
+from guanxi.platform.identity.session_security import pop_signed_out_reason
 from guanxi.platform.ui.actors import actor_from_request
 from guanxi.platform.ui.registry import workbench_panels
 
 
+def signed_out_message(reason: str) -> str:
+    """Why the previous session ended, for the login page ("" when the person signed out themselves)."""
+    return {
+        "idle": _("You were signed out after a period without activity. Please sign in again."),
+        "expired": _("Your session has ended; please sign in again."),
+        "two_factor_attempts": _("Too many wrong codes. Please sign in again."),
+    }.get(reason, "")
+
+
 class LoginView(auth_views.LoginView):
+    """Password sign-in; django-axes counts failures (a lock-out renders this page with status 429), and a
+    user with two-factor authentication continues on the code page (see identity/session_security.py)."""
+
     template_name = "ui/pages/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["signed_out_message"] = signed_out_message(pop_signed_out_reason(self.request))
+        return context
 
 
 @login_required

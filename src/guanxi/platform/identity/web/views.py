@@ -21,6 +21,7 @@ from guanxi.platform.core.pagination import keyset_paginate
 from guanxi.platform.identity import selectors, services
 from guanxi.platform.identity.models import Role
 from guanxi.platform.identity.permissions import IDENTITY_MANAGE, DataScope, all_areas, all_permissions, all_scopes
+from guanxi.platform.identity.two_factor import user_has_two_factor
 from guanxi.platform.identity.web.decorators import permission_required_page
 from guanxi.platform.identity.web.forms import (
     PasswordResetForm,
@@ -128,7 +129,12 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
         else:
             messages.success(request, _("User %(name)s saved.") % {"name": subject.username})
             return redirect("identity:user_list")
-    context = {"form": form, "subject": subject, "history": selectors.user_history(actor=actor, user=subject)}
+    context = {
+        "form": form,
+        "subject": subject,
+        "history": selectors.user_history(actor=actor, user=subject),
+        "subject_has_two_factor": user_has_two_factor(subject),
+    }
     return render_form_page(request, "identity/pages/user_form.html", context, form=form)
 
 

@@ -56,7 +56,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--username", default="admin", help="User name (default: admin).")
-        parser.add_argument("--password", default="", help="Password; a strong one is generated when omitted.")
+        parser.add_argument(
+            "--password",
+            default="",
+            help="Password (at least 10 characters, not common, not only digits, not like the user name); "
+            "a strong one is generated when omitted.",
+        )
         parser.add_argument("--email", default="", help="Email address.")
         parser.add_argument("--url", default="http://127.0.0.1:8000/", help="Where to sign in (printed).")
 
@@ -86,7 +91,6 @@ class Command(BaseCommand):
                     team=head_office(),
                     role=Role.objects.get(code=ADMINISTRATOR),
                     is_superuser=True,
-                    validate=not generated,
                 )
         except ValidationFailed as exc:
             messages = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.fields.items())
