@@ -118,10 +118,19 @@ def database_from_url(url: str) -> dict[str, Any]:
         config["CONN_HEALTH_CHECKS"] = True
         options = config.setdefault("OPTIONS", {})
         options.setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 10))
+        session_settings = []
         statement_timeout_ms = env_int("DB_STATEMENT_TIMEOUT_MS", 0)  # 0: no limit
         if statement_timeout_ms > 0:
-            timeout = f"-c statement_timeout={statement_timeout_ms}"
-            options["options"] = f"{options['options']} {timeout}" if options.get("options") else timeout
+            session_settings.append(f"-c statement_timeout={statement_timeout_ms}")
+        # Parallel query helps big reports but hurts page latency: starting workers costs 50-100 ms on a
+        # busy 2-core server, far more than the indexed queries of a page (docs/performance.md).
+        # DB_PARALLEL_WORKERS=-1 leaves the server's own setting.
+        parallel_workers = env_int("DB_PARALLEL_WORKERS", 0)
+        if parallel_workers >= 0:
+            session_settings.append(f"-c max_parallel_workers_per_gather={parallel_workers}")
+        if session_settings:
+            extra = " ".join(session_settings)
+            options["options"] = f"{options['options']} {extra}" if options.get("options") else extra
     return config
 
 
@@ -252,7 +261,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # axes logs the user name and IP address of every sign-in at INFO: personal data stays out of logs.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 ADMINS_SITE_HEADER = _("guanxi administration")

