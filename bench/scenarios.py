@@ -29,7 +29,12 @@ from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.pagination import encode_cursor
 from guanxi.platform.identity.models import Role, Team, User
 from guanxi.platform.identity.roles import ADMINISTRATOR
-from guanxi.platform.identity.services import api_token_create, api_token_revoke, roles_ensure_builtin
+from guanxi.platform.identity.services import (
+    api_token_create,
+    api_token_revoke,
+    roles_ensure_builtin,
+    token_scope_choices,
+)
 
 ADMIN_USERNAME = "bench_admin"
 REP_USERNAME = "bench_user_027"  # a sales rep in a group team (see scale_data.bench_org_ensure)
@@ -85,19 +90,11 @@ def bench_admin_ensure() -> User:
 def _actor(label: str, user: User, visible_sql: str, params: list[Any]) -> BenchActor:
     client = Client()
     client.force_login(user)
-    scopes = ["customers:write", "leads:write", "activities:write", "pool:write"]
+    every_write_scope = [scope for scope in token_scope_choices() if scope.endswith(":write")]
     _token, secret = api_token_create(
-        actor=Actor(user=user), name=f"bench {label}", scopes=_existing_scopes(scopes), expires_at=None
+        actor=Actor(user=user), name=f"bench {label}", scopes=every_write_scope, expires_at=None
     )
     return BenchActor(label, user, client, secret, visible_sql, params)
-
-
-def _existing_scopes(wanted: list[str]) -> list[str]:
-    from guanxi.platform.identity.services import token_scope_choices
-
-    allowed = set(token_scope_choices())
-    chosen = [scope for scope in wanted if scope in allowed]
-    return chosen or sorted(scope for scope in allowed if scope.endswith(":write"))
 
 
 def _rep_with_customers() -> User:
@@ -164,8 +161,8 @@ def _api_post(bench_actor: BenchActor, path: str, payload: dict[str, Any]) -> An
 # Lists -----------------------------------------------------------------------------------------------
 
 
-def _deep_cursor(bench_actor: BenchActor) -> str:
-    """The cursor of the page that starts DEEP_FRACTION of the way down the actor's newest-first list."""
+def _deep_page_after_id(bench_actor: BenchActor) -> int:
+    """The id after which the page DEEP_FRACTION of the way down the actor's newest-first list starts."""
     sql = f"SELECT count(*) FROM customers_customer c WHERE {bench_actor.visible_sql}"
     (total,) = _fetch(sql, bench_actor.visible_params)[0]
     offset = max(int(total * DEEP_FRACTION), 1)
@@ -173,8 +170,7 @@ def _deep_cursor(bench_actor: BenchActor) -> str:
         f"SELECT c.id FROM customers_customer c WHERE {bench_actor.visible_sql} ORDER BY c.id DESC LIMIT 1 OFFSET %s",
         [*bench_actor.visible_params, offset],
     )
-    last_id = rows[0][0] if rows else 1
-    return encode_cursor("-id", last_id, last_id)
+    return int(rows[0][0]) if rows else 1
 
 
 def _list_baseline(bench_actor: BenchActor, before_id: int | None) -> None:
@@ -197,19 +193,12 @@ def _list_baseline(bench_actor: BenchActor, before_id: int | None) -> None:
         )
 
 
-def _cursor_last_id(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    from guanxi.platform.core.pagination import decode_cursor
-
-    return int(decode_cursor(cursor, "-id")[1])
-
-
 def list_scenarios(actors: Sequence[BenchActor]) -> list[Scenario]:
     scenarios = []
     for bench_actor in actors:
-        deep = _deep_cursor(bench_actor)
-        for depth, cursor in (("first", None), ("deep", deep)):
+        deep_after = _deep_page_after_id(bench_actor)
+        for depth, after_id in (("first", None), ("deep", deep_after)):
+            cursor = encode_cursor("-id", after_id, after_id) if after_id is not None else None
             html_params = {"cursor": cursor} if cursor else {}
 
             def html(_arg: Any, a: BenchActor = bench_actor, p: dict[str, Any] = html_params) -> Any:
@@ -218,8 +207,8 @@ def list_scenarios(actors: Sequence[BenchActor]) -> list[Scenario]:
             def api(_arg: Any, a: BenchActor = bench_actor, c: str | None = cursor, size: int = PAGE_SIZE) -> Any:
                 return _api_get(a, "/api/v1/customers", {"limit": size, **({"cursor": c} if c else {})})
 
-            def baseline(_arg: Any, a: BenchActor = bench_actor, c: str | None = cursor) -> None:
-                _list_baseline(a, _cursor_last_id(c))
+            def baseline(_arg: Any, a: BenchActor = bench_actor, before: int | None = after_id) -> None:
+                _list_baseline(a, before)
 
             scenarios.append(Scenario(f"list page ({depth})", "list", bench_actor.label, html, baseline, [None]))
             scenarios.append(
