@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from django.db import connection
 
 from guanxi.platform.core.actors import Actor
+from guanxi.platform.events import registry as event_registry
+from guanxi.platform.events.registry import Event
 from guanxi.platform.identity.models import Team, User
 from tests.factories import TeamFactory, UserFactory, actor, role
 
@@ -61,3 +64,17 @@ def org(db: None) -> Org:
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def delivered() -> Iterator[list[Event]]:
+    """Every event delivered while the test runs (only the recorder subscribes: other subscribers are off)."""
+    received: list[Event] = []
+    saved = dict(event_registry._subscribers)
+    event_registry._subscribers.clear()
+    event_registry.register_subscriber("test-recorder", received.append)
+    try:
+        yield received
+    finally:
+        event_registry._subscribers.clear()
+        event_registry._subscribers.update(saved)

@@ -8,7 +8,8 @@ Everything is created through the services, exactly as the UI and the API create
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from guanxi.platform.customfields.models import CustomFieldDefinition
 from guanxi.platform.customfields.services import custom_field_save
 from guanxi.platform.identity.models import ApiToken, User
 from guanxi.platform.identity.services import api_token_create, token_scope_choices
+from guanxi.platform.notifications.models import Notification
 from guanxi.platform.notifications.services import notification_send
 from guanxi.platform.ui.models import SavedView
 from guanxi.platform.ui.services import saved_view_save
@@ -104,6 +106,10 @@ class Side:
     saved_view: SavedView
     token: ApiToken
     token_secret: str
+    notification: Notification
+    message: Any  # an outbound email to `person`
+    inbound_message: Any  # an inbound email filed on `person`
+    approval_request: Any  # the rep's request about `person`
 
 
 @dataclass
@@ -117,6 +123,7 @@ class World:
     south_pool_customer: Customer  # waits in south_pool, returned there by rep_south
     company_pool: Pool  # everyone may use it (settings pages are reached through it)
     definition: CustomFieldDefinition
+    missing: Any = field(default_factory=lambda: SimpleNamespace(pk=987_654_321))  # an id nothing has
 
     @property
     def secrets(self) -> list[str]:
@@ -140,7 +147,11 @@ class World:
         ]
 
 
-def _side(user: User, names: Names, tag: Tag) -> Side:
+def _side(user: User, names: Names, tag: Tag, process: Any) -> Side:
+    from guanxi.platform.approvals.services import approval_start
+    from guanxi.platform.channels.services import message_send
+    from guanxi.platform.inbox.models import InboundMessage, MatchStatus
+
     me = actor(user)
     organisation = customer_create(actor=me, data={"kind": CustomerKind.ORGANISATION, "name": names.organisation})
     person = customer_create(
@@ -167,7 +178,22 @@ def _side(user: User, names: Names, tag: Tag) -> Side:
     )
     saved_view = saved_view_save(actor=me, target=CUSTOMER_TARGET, name=names.saved_view, query="stage=prospect")
     token, secret = api_token_create(actor=me, name=names.token, scopes=token_scope_choices(), expires_at=None)
-    notification_send(recipient_id=user.pk, kind="tests.world", title=f"{names.person} {names.task}")
+    notification = notification_send(
+        recipient_id=user.pk, kind="tests.world", title=f"{names.person} {names.task}", url=f"/customers/{person.pk}/"
+    )
+    assert notification is not None
+    message = message_send(
+        actor=me, channel="email", record_type=CUSTOMER_TARGET, record_id=person.pk, subject=names.task,
+        body=names.note, purpose="transactional",
+    )  # fmt: skip
+    inbound_message = InboundMessage.objects.create(
+        channel="email", provider="webhook", provider_message_id=f"<{names.email}>", from_address=names.email,
+        subject=names.interaction, body_text=names.note, received_at=timezone.now(),
+        match_status=MatchStatus.MATCHED, record_type=CUSTOMER_TARGET, record_id=person.pk,
+    )  # fmt: skip
+    approval_request = approval_start(
+        actor=me, process_id=process.pk, approvable_type=CUSTOMER_TARGET, object_id=person.pk, comment=names.note
+    )
     return Side(
         user=user,
         person=person,
@@ -181,6 +207,10 @@ def _side(user: User, names: Names, tag: Tag) -> Side:
         saved_view=saved_view,
         token=token,
         token_secret=secret,
+        notification=notification,
+        message=message,
+        inbound_message=inbound_message,
+        approval_request=approval_request,
     )
 
 
@@ -200,8 +230,14 @@ def world(org: Any) -> World:
         label_en="Region",
         field_type="text",
     )
-    south = _side(org.rep_south, SOUTH_NAMES, tag)
-    north = _side(org.rep_north, NORTH_NAMES, tag)
+    from guanxi.platform.approvals.definitions import approval_process_save
+
+    process = approval_process_save(
+        actor=admin, process=None, name="客户特批", approvable_type=CUSTOMER_TARGET,
+        steps=[{"approver_kind": "user", "name": "总经理", "user_id": org.admin.pk}],
+    )  # fmt: skip
+    south = _side(org.rep_south, SOUTH_NAMES, tag, process)
+    north = _side(org.rep_north, NORTH_NAMES, tag, process)
     pool_customer = customer_create(
         actor=actor(org.rep_south),
         data={"name": SOUTH_POOL_CUSTOMER, "contact_points": [{"kind": "phone", "value": SOUTH_POOL_CUSTOMER_PHONE}]},

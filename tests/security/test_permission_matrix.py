@@ -66,9 +66,15 @@ OWNED_PARAMETERS: dict[str, tuple[str, ...]] = {
     "attachment_id": ("attachment",),
     "view_id": ("saved_view",),
     "token_id": ("token",),
+    "notification_id": ("notification",),
+    "message_id": ("message",),
+    "inbound_message_id": ("inbound_message",),
+    "request_id": ("approval_request",),
     "organisation_id": ("organisation",),
     # /records/{target}/{object_id}/ and ?target=&object_id=: `target` follows the record's annotated type.
     "object_id": ("person", "organisation", "lead"),
+    # ?record_type=&record_id= (messages, rule runs, dry runs, previews): the record of that type.
+    "record_id": ("person",),
 }
 
 SETTINGS_GUARD = "see test_settings_refuse_reps"
@@ -106,6 +112,28 @@ EXEMPT_PARAMETERS: dict[str, Exempt] = {
         f"custom field definitions are shared; changing one needs customfields.manage: {SETTINGS_GUARD}",
         lambda w: w.definition,
     ),
+    "template_id": Exempt(
+        f"message templates are shared; changing one needs messages.manage_templates: {SETTINGS_GUARD}",
+        lambda w: w.missing,
+    ),
+    "process_id": Exempt(
+        f"approval processes are company settings needing approvals.manage: {SETTINGS_GUARD}", lambda w: w.missing
+    ),
+    "suppression_id": Exempt(
+        f"the suppression list is a setting needing messages.manage_policy: {SETTINGS_GUARD}", lambda w: w.missing
+    ),
+    "rule_id": Exempt(f"workflow rules are settings needing automation.view: {SETTINGS_GUARD}", lambda w: w.missing),
+    "run_id": Exempt(f"rule runs belong to rules, settings: {SETTINGS_GUARD}", lambda w: w.missing),
+    "subscription_id": Exempt(
+        f"webhook subscriptions are settings needing webhooks.manage: {SETTINGS_GUARD}", lambda w: w.missing
+    ),
+    "delivery_id": Exempt(
+        f"webhook deliveries belong to subscriptions, settings: {SETTINGS_GUARD}", lambda w: w.missing
+    ),
+    "token": Exempt(
+        "a signed unsubscribe token or a provider's shared webhook token, not a record id", lambda w: w.missing
+    ),
+    "secret": Exempt("a provider's shared callback secret, not a record id", lambda w: w.missing),
 }
 
 # Body fields naming a user or a shared thing. Giving a record to another user is what customers.assign
@@ -118,6 +146,9 @@ EXEMPT_BODY_FIELDS: dict[str, str] = {
     "to_pool_id": f"a shared pool: handovers need handover.run ({SETTINGS_GUARD})",
     "team_id": f"a shared team: pools need pool.manage ({SETTINGS_GUARD})",
     "tag_id": "a shared tag: the record that gets it is the one in the path",
+    "process_id": "a shared approval process; the record is `object_id`",
+    "template_id": "a shared message template; the record is `record_id`",
+    "provider_template_id": "the provider's template code (a string), not a record",
 }
 
 # Query filters -> the rep_south thing they are tried with. A list filtered by them shows nothing of
@@ -132,18 +163,44 @@ QUERY_REFERENCES: dict[str, Callable[[World], int]] = {
     "team_id": lambda w: w.org.south.pk,
     "tag_id": lambda w: w.tag.pk,  # rep_north's own customer carries this tag too
     "pool_id": lambda w: w.south_pool.pk,
+    "object_id": lambda w: w.south.person.pk,  # with ?approvable_type=customers.customer
+    "record_id": lambda w: w.south.person.pk,  # with ?record_type=customers.customer
+    "process_id": lambda w: w.south.approval_request.process_id,  # shared: north's request uses it too
+    "template_id": lambda w: MISSING_ID,  # shared templates
+    "rule_id": lambda w: MISSING_ID,  # rules are settings
 }
-SOUTH_ONLY_FILTERS = frozenset(QUERY_REFERENCES) - {"tag_id"}
+SOUTH_ONLY_FILTERS = frozenset(QUERY_REFERENCES) - {"tag_id", "process_id", "template_id", "rule_id"}
 
 # Statuses other than 404 a matrix case may answer, with why: (surface, route name or API path, method).
 # Empty today: every route looks the record up before it checks the permission.
-EXPECTED_STATUS: dict[tuple[str, str, str], tuple[set[int], str]] = {}
+INBOX_MANAGE_FIRST = "reps lack inbox.manage, checked before any record is read: the same 403 for any id"
+EXPECTED_STATUS: dict[tuple[str, str, str], tuple[set[int], str]] = {
+    ("page", "inbox:message_assign", "GET"): ({403}, INBOX_MANAGE_FIRST),
+    ("page", "inbox:message_assign", "POST"): ({403}, INBOX_MANAGE_FIRST),
+    ("page", "inbox:message_create_lead", "GET"): ({403}, INBOX_MANAGE_FIRST),
+    ("page", "inbox:message_create_lead", "POST"): ({403}, INBOX_MANAGE_FIRST),
+    ("page", "inbox:message_retry", "GET"): ({403}, INBOX_MANAGE_FIRST),
+    ("page", "inbox:message_retry", "POST"): ({403}, INBOX_MANAGE_FIRST),
+    ("page", "inbox:record_search", "GET"): ({403}, INBOX_MANAGE_FIRST),
+    ("page", "inbox:record_search", "POST"): ({403}, INBOX_MANAGE_FIRST),
+    ("api", "/messages/{message_id}/bounce", "POST"): (
+        {403},
+        "marking a bounce needs messages.manage_policy, checked first",
+    ),
+}
+# GET lists a rep may not read at all (403 whatever the filter).
+LIST_STATUS: dict[str, tuple[set[int], str]] = {
+    "/rule-runs": ({403}, "workflow rules are settings: reps lack automation.view"),
+}
 
 # Requests with rep_north's own records in the path and one of rep_south's in the body: refused (404 or 422
 # naming the field) unless listed here.
 BODY_REFERENCE_STATUS: dict[tuple[str, str], tuple[set[int], str]] = {
     ("POST", "/customers/bulk-assign"): ({403}, "reps may not assign customers at all"),
     ("POST", "/pool/returns"): ({200}, "ids the rep cannot see are skipped: it answers returned=0"),
+    ("POST", "/messages"): ({403}, "the API token's rep may not send marketing messages (the default purpose)"),
+    ("POST", "/inbound-messages/{inbound_message_id}/assign"): ({403}, INBOX_MANAGE_FIRST),
+    ("POST", "/rules/{rule_id}/dry-run"): ({403}, "dry runs need automation.manage, checked first"),
 }
 DEFAULT_BODY_REFERENCE_STATUS = {404, 422}
 
@@ -701,7 +758,8 @@ def test_api_filters_naming_other_reps_things_list_nothing_of_theirs(world: Worl
             value = QUERY_REFERENCES[name](world)
             label = f"API GET {operation.path}?{name}={value}"
             response = recorder.send(label, partial(client.get, API_ROOT + operation.path, {name: value}))
-            recorder.expect(label, response, {200})
+            allowed, why = LIST_STATUS.get(operation.path, ({200}, ""))
+            recorder.expect(label, response, allowed, why)
             items = response.json().get("items") if response.status_code == 200 else None
             if items and name in SOUTH_ONLY_FILTERS:
                 recorder.fail(f"{label}: listed {len(items)} of rep_south's rows: {items}")
@@ -988,13 +1046,24 @@ def test_settings_refuse_reps(world: World, surface: str) -> None:
 # Record pages the owner may not use either, and why (rep_north still gets 404: the record is looked up first).
 OWNER_STATUS: dict[str, tuple[set[int], str]] = {
     "customers:customer_delete": ({403}, "reps may not delete customers"),
+    "notifications:open": ({302}, "opening a notification marks it read and follows its link"),
+    "inbox:message_assign": ({403}, INBOX_MANAGE_FIRST),
+    "inbox:message_create_lead": ({403}, INBOX_MANAGE_FIRST),
+    "inbox:message_retry": ({403}, INBOX_MANAGE_FIRST),
+    "inbox:record_search": ({403}, INBOX_MANAGE_FIRST),
 }
 
 
 def test_owner_reaches_every_record_route(world: World) -> None:
     """rep_south opens every record route of the matrix with the same ids: the 404s rep_north gets are about
     visibility, not about wrong ids or broken routes."""
-    recorder = Recorder(world, may_write={"audit.AccessLogEntry": "rep_south reads their own personal data"})
+    recorder = Recorder(
+        world,
+        may_write={
+            "audit.AccessLogEntry": "rep_south reads their own personal data",
+            "notifications.Notification": "opening their own notification marks it read",
+        },
+    )
     recorder.watch_secrets = False  # rep_south reads their own records
     api_as_south = api_client(world, "south")
     for operation in api_operations():

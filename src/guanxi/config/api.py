@@ -58,14 +58,26 @@ install_error_handlers(api)
 def _mount() -> None:
     from guanxi.customers.api import mount as mount_customers
     from guanxi.platform.annotations.api import mount as mount_annotations
+    from guanxi.platform.approvals.api import mount as mount_approvals
+    from guanxi.platform.automation.api import mount as mount_automation
+    from guanxi.platform.channels.api import mount as mount_channels
     from guanxi.platform.customfields.api import mount as mount_customfields
     from guanxi.platform.identity.api import mount as mount_identity
+    from guanxi.platform.inbox.api import mount as mount_inbox
+    from guanxi.platform.notifications.api import mount as mount_notifications
     from guanxi.platform.search.api import mount as mount_search
+    from guanxi.platform.webhooks.api import mount as mount_webhooks
 
     mount_identity(api)
     mount_customfields(api)
     mount_annotations(api)
     mount_search(api)
+    mount_notifications(api)
+    mount_channels(api)
+    mount_inbox(api)
+    mount_webhooks(api)
+    mount_approvals(api)
+    mount_automation(api)
     mount_customers(api)
 
 

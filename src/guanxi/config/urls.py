@@ -17,5 +17,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("guanxi.platform.audit.urls")),
     path("", include("guanxi.platform.search.urls")),
     path("", include("guanxi.platform.notifications.urls")),
+    path("", include("guanxi.platform.channels.urls")),
+    path("", include("guanxi.platform.inbox.urls")),
+    path("", include("guanxi.platform.webhooks.urls")),
+    path("", include("guanxi.platform.approvals.urls")),
+    path("", include("guanxi.platform.automation.urls")),
     path("", include("guanxi.platform.ui.urls")),
 ]

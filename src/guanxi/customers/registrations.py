@@ -9,6 +9,9 @@ from guanxi.platform.customfields.registry import register_target
 
 
 def register_all() -> None:
+    from guanxi.customers.events import register_events
+
+    register_events()
     register_target("customers.customer", _("Customer"))
     register_target("customers.lead", _("Lead"))
     from guanxi.customers.web import registrations as web_registrations
@@ -16,12 +19,25 @@ def register_all() -> None:
     web_registrations.register()
     _register_search()
     _register_annotations()
+    _register_notification_types()
     from guanxi.customers.jobs import register_jobs
 
     register_jobs()
     from guanxi.customers.pool_jobs import register_pool_jobs
 
     register_pool_jobs()
+    from guanxi.customers.approvals import register_approvables
+
+    register_approvables()
+    from guanxi.customers.inbox import register_inbox
+
+    register_inbox()
+    from guanxi.customers.channels import register_channels
+
+    register_channels()
+    from guanxi.customers.automation import register_automation
+
+    register_automation()
 
 
 def _register_search() -> None:
@@ -76,4 +92,27 @@ def _register_annotations() -> None:
         get_visible=lambda actor, object_id: lead_get(actor=actor, lead_id=object_id),
         filter_visible=visible_lead_ids,
         can_change=can_change_lead,
+    )
+
+
+def _register_notification_types() -> None:
+    """Every kind the customers app passes to notification_send, so users can choose how they get each."""
+    from guanxi.customers.services.handover import NOTIFICATION_KIND as HANDOVER_KIND
+    from guanxi.customers.services.tasks import REMINDER_KIND
+    from guanxi.platform.notifications.registry import register_notification_type
+
+    register_notification_type(
+        REMINDER_KIND,
+        _("Task reminders"),
+        description=_("At the reminder time of a task assigned to you."),
+    )
+    register_notification_type(
+        HANDOVER_KIND,
+        _("Customer handovers"),
+        description=_("When customers are handed over from you or to you."),
+    )
+    register_notification_type(
+        "customers.pool_auto_return",
+        _("Customers returned to the public pool"),
+        description=_("When your customers go back to the public pool automatically."),
     )

@@ -149,7 +149,7 @@ INTERACTION_COLUMNS = (
 TASK_COLUMNS = (
     "id", "created_at", "updated_at", "version", "title", "description", "kind", "priority", "status", "due_at",
     "remind_at", "reminded_at", "assignee_id", "customer_id", "lead_id", "completed_at", "completed_by_id", "result",
-    "created_by_id",
+    "created_by_id", "overdue_published_at",
 )  # fmt: skip
 TAGGED_ITEM_COLUMNS = ("id", "tag_id", "target", "object_id", "created_by_id", "created_at")
 
@@ -586,7 +586,7 @@ class _Generator:
                      TaskPriority.NORMAL if rand() < 0.6 else (TaskPriority.HIGH if rand() < 0.5 else TaskPriority.LOW),
                      status, ts(due), ts(remind), ts(remind) if remind < now or status != TaskStatus.OPEN else None,
                      owner_id, cid, None, ts(due) if done else None, owner_id if done else None,
-                     "已完成，客户反馈良好。" if done else "", owner_id)
+                     "已完成，客户反馈良好。" if done else "", owner_id, ts(due) if due < now else None)
                 )  # fmt: skip
                 tid += 1
             if rand() < TAGGED_SHARE:

@@ -50,6 +50,11 @@ INSTALLED_APPS = [
     "guanxi.platform.annotations",
     "guanxi.platform.search",
     "guanxi.platform.notifications",
+    "guanxi.platform.channels",
+    "guanxi.platform.inbox",
+    "guanxi.platform.webhooks",
+    "guanxi.platform.approvals",
+    "guanxi.platform.automation",
     "guanxi.platform.ui",
     "guanxi.platform.backup",
     "guanxi.customers",
@@ -246,11 +251,48 @@ GUANXI_HUEY = {
 # Backups (`guanxi backup`): the directory of pg_dump/pg_restore when they are not the right ones on PATH.
 GUANXI_PG_BIN = env_str("GUANXI_PG_BIN", "")
 
+# Outbound webhooks (platform/webhooks, docs/user-guide/webhooks.md).
+# Private hosts: whether subscriptions may call loopback, private, link-local or reserved addresses (SSRF guard;
+# true in dev and test settings). Plain http: allowed here, refused in production unless GUANXI_WEBHOOKS_ALLOW_HTTP.
+GUANXI_WEBHOOKS_ALLOW_PRIVATE_HOSTS = env_bool("GUANXI_WEBHOOKS_ALLOW_PRIVATE_HOSTS", False)
+GUANXI_WEBHOOKS_ALLOW_HTTP = env_bool("GUANXI_WEBHOOKS_ALLOW_HTTP", True)
+GUANXI_WEBHOOKS_CONNECT_TIMEOUT = env_int("GUANXI_WEBHOOKS_CONNECT_TIMEOUT", 5)  # seconds
+GUANXI_WEBHOOKS_TIMEOUT = env_int("GUANXI_WEBHOOKS_TIMEOUT", 10)  # seconds for a whole attempt
+GUANXI_WEBHOOKS_MAX_ATTEMPTS = env_int("GUANXI_WEBHOOKS_MAX_ATTEMPTS", 8)  # then the delivery has failed
+GUANXI_WEBHOOKS_RETRY_BASE_SECONDS = env_int("GUANXI_WEBHOOKS_RETRY_BASE_SECONDS", 60)  # waits 1, 2, 4, 8... min
+GUANXI_WEBHOOKS_DISABLE_AFTER_FAILURES = env_int("GUANXI_WEBHOOKS_DISABLE_AFTER_FAILURES", 5)  # failed deliveries
+
+# Inbound messages (platform/inbox, docs/user-guide/inbox.md). Every secret comes from the environment; an
+# unset secret or token keeps that front door closed (403). Email webhook: HMAC-SHA256 of the raw body under
+# GUANXI_INBOX_EMAIL_SECRET in X-Guanxi-Signature. Aliyun and Tencent Cloud sign no SMS push, so their URLs
+# carry a shared token. WeChat Official Account: the server token set in the WeChat console.
+GUANXI_INBOX_EMAIL_SECRET = env_str("GUANXI_INBOX_EMAIL_SECRET", "")
+GUANXI_INBOX_EMAIL_MAX_BYTES = env_int("GUANXI_INBOX_EMAIL_MAX_BYTES", 10 * 1024 * 1024)
+GUANXI_INBOX_ALIYUN_SMS_TOKEN = env_str("GUANXI_INBOX_ALIYUN_SMS_TOKEN", "")
+GUANXI_INBOX_TENCENT_SMS_TOKEN = env_str("GUANXI_INBOX_TENCENT_SMS_TOKEN", "")
+GUANXI_INBOX_WECHAT_TOKEN = env_str("GUANXI_INBOX_WECHAT_TOKEN", "")
+# IMAP polling (the inbox.imap_poll job, every two minutes) runs when a host and user are set.
+GUANXI_INBOX_IMAP = {
+    "host": env_str("GUANXI_INBOX_IMAP_HOST", ""),
+    "port": env_int("GUANXI_INBOX_IMAP_PORT", 0),  # 0: 993 with TLS, 143 without
+    "username": env_str("GUANXI_INBOX_IMAP_USER", ""),
+    "password": env_str("GUANXI_INBOX_IMAP_PASSWORD", ""),
+    "folder": env_str("GUANXI_INBOX_IMAP_FOLDER", "INBOX"),
+    "ssl": env_bool("GUANXI_INBOX_IMAP_SSL", True),
+    "client_factory": "",  # dotted path of a factory(settings) -> IMAP client; empty: imaplib
+}
+# Unknown senders become leads (source "other"), owned by this user (user name or email) when set.
+GUANXI_INBOX_CREATE_LEADS = env_bool("GUANXI_INBOX_CREATE_LEADS", True)
+GUANXI_INBOX_LEAD_OWNER = env_str("GUANXI_INBOX_LEAD_OWNER", "")
+
 # Keyed hash and encryption of personal identifiers (ID numbers); derived from SECRET_KEY unless set.
 GUANXI_PII_KEY = env_str("GUANXI_PII_KEY", "")
 
 GUANXI_DEFAULT_PHONE_REGION = env_str("GUANXI_DEFAULT_PHONE_REGION", "CN")
 GUANXI_DEFAULT_CURRENCY = env_str("GUANXI_DEFAULT_CURRENCY", "CNY")
+
+# The address people open guanxi at; emails (notifications, the daily digest) link to pages under it.
+GUANXI_BASE_URL = env_str("GUANXI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
@@ -270,3 +312,66 @@ LOGGING = {
 
 ADMINS_SITE_HEADER = _("guanxi administration")
 GUANXI_PROJECT_DIR = PROJECT_DIR
+
+# --- Outbound messages (platform/channels) -----------------------------------------------------------------
+# One delivery backend per channel. Backends in guanxi.platform.channels.backends: console.ConsoleBackend,
+# memory.MemoryBackend (tests), smtp.SmtpBackend, aliyun_sms.AliyunSmsBackend, tencent_sms.TencentSmsBackend,
+# wecom.WeComBackend (企业微信 app messages), wechat_mp.WeChatTemplateBackend (公众号 template messages).
+# Email goes through SMTP once GUANXI_SMTP_HOST is set (its own server settings, not Django's EMAIL_*).
+# public_url: where unsubscribe links point. callback_token: the secret path segment of the SMS delivery-report
+# webhooks (/hooks/channels/aliyun-sms/<token>/, /hooks/channels/tencent-sms/<token>/); empty turns them off.
+_CHANNEL_BACKENDS = "guanxi.platform.channels.backends"
+GUANXI_CHANNELS = {
+    "public_url": env_str("GUANXI_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+    "max_attempts": env_int("GUANXI_MESSAGE_MAX_ATTEMPTS", 5),
+    "retry_base_seconds": env_int("GUANXI_MESSAGE_RETRY_BASE_SECONDS", 60),
+    "retry_max_seconds": env_int("GUANXI_MESSAGE_RETRY_MAX_SECONDS", 6 * 3600),
+    "callback_token": env_str("GUANXI_CHANNELS_CALLBACK_TOKEN", ""),
+    "email": {
+        "BACKEND": env_str(
+            "GUANXI_EMAIL_CHANNEL_BACKEND",
+            f"{_CHANNEL_BACKENDS}.smtp.SmtpBackend"
+            if env_str("GUANXI_SMTP_HOST", "")
+            else f"{_CHANNEL_BACKENDS}.console.ConsoleBackend",
+        ),
+        "OPTIONS": {
+            "host": env_str("GUANXI_SMTP_HOST", ""),
+            "port": env_int("GUANXI_SMTP_PORT", 587),
+            "username": env_str("GUANXI_SMTP_USER", ""),
+            "password": env_str("GUANXI_SMTP_PASSWORD", ""),
+            "use_tls": env_bool("GUANXI_SMTP_USE_TLS", True),
+            "use_ssl": env_bool("GUANXI_SMTP_USE_SSL", False),
+            "timeout": env_int("GUANXI_SMTP_TIMEOUT", 20),
+            "from_email": env_str("GUANXI_MESSAGE_FROM_EMAIL", "guanxi <noreply@localhost>"),
+        },
+    },
+    "sms": {
+        "BACKEND": env_str("GUANXI_SMS_BACKEND", f"{_CHANNEL_BACKENDS}.console.ConsoleBackend"),
+        "OPTIONS": {
+            # Aliyun: access_key_id/secret; Tencent Cloud: secret_id/key and sdk_app_id. Both: sign_name.
+            "access_key_id": env_str("GUANXI_SMS_ACCESS_KEY_ID", ""),
+            "access_key_secret": env_str("GUANXI_SMS_ACCESS_KEY_SECRET", ""),
+            "secret_id": env_str("GUANXI_SMS_SECRET_ID", ""),
+            "secret_key": env_str("GUANXI_SMS_SECRET_KEY", ""),
+            "sdk_app_id": env_str("GUANXI_SMS_SDK_APP_ID", ""),
+            "sign_name": env_str("GUANXI_SMS_SIGN_NAME", ""),
+            "region": env_str("GUANXI_SMS_REGION", ""),
+            "default_template_code": env_str("GUANXI_SMS_DEFAULT_TEMPLATE", ""),
+            "default_template_id": env_str("GUANXI_SMS_DEFAULT_TEMPLATE", ""),
+            "default_template_param": env_str("GUANXI_SMS_DEFAULT_TEMPLATE_PARAM", "content"),
+        },
+    },
+    "wechat": {
+        "BACKEND": env_str("GUANXI_WECHAT_BACKEND", f"{_CHANNEL_BACKENDS}.console.ConsoleBackend"),
+        "OPTIONS": {
+            # 企业微信: corp_id, corp_secret, agent_id. 公众号: app_id, app_secret.
+            "corp_id": env_str("GUANXI_WECOM_CORP_ID", ""),
+            "corp_secret": env_str("GUANXI_WECOM_CORP_SECRET", ""),
+            "agent_id": env_str("GUANXI_WECOM_AGENT_ID", ""),
+            "app_id": env_str("GUANXI_WECHAT_APP_ID", ""),
+            "app_secret": env_str("GUANXI_WECHAT_APP_SECRET", ""),
+            "default_template_id": env_str("GUANXI_WECHAT_DEFAULT_TEMPLATE", ""),
+            "default_template_key": env_str("GUANXI_WECHAT_DEFAULT_TEMPLATE_KEY", "content"),
+        },
+    },
+}

@@ -25,3 +25,7 @@ CSRF_COOKIE_SAMESITE = "Lax"
 # Administrators must set up two-factor authentication unless the operator explicitly turns it off.
 GUANXI_REQUIRE_2FA_FOR_ADMINS = env_bool("GUANXI_REQUIRE_2FA_FOR_ADMINS", True)
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+
+# Webhooks: https only, public addresses only, unless the operator says otherwise (docs/user-guide/webhooks.md).
+GUANXI_WEBHOOKS_ALLOW_HTTP = env_bool("GUANXI_WEBHOOKS_ALLOW_HTTP", False)
+GUANXI_WEBHOOKS_ALLOW_PRIVATE_HOSTS = env_bool("GUANXI_WEBHOOKS_ALLOW_PRIVATE_HOSTS", False)

@@ -21,3 +21,16 @@ STORAGES = {
 LANGUAGE_CODE = "en"
 WHITENOISE_AUTOREFRESH = True  # serve from the finders; there is no collected STATIC_ROOT in tests
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+
+# Webhook tests deliver to servers on 127.0.0.1 (the SSRF tests turn this off).
+GUANXI_WEBHOOKS_ALLOW_PRIVATE_HOSTS = True
+
+# --- Outbound messages (platform/channels): in-memory backends; unsubscribe links point at the test server.
+GUANXI_CHANNELS = {
+    **GUANXI_CHANNELS,  # noqa: F405
+    "public_url": "http://testserver",
+    "callback_token": "test-callback-token",
+    "email": {"BACKEND": "guanxi.platform.channels.backends.memory.MemoryBackend", "OPTIONS": {}},
+    "sms": {"BACKEND": "guanxi.platform.channels.backends.memory.MemoryBackend", "OPTIONS": {}},
+    "wechat": {"BACKEND": "guanxi.platform.channels.backends.memory.MemoryBackend", "OPTIONS": {}},
+}

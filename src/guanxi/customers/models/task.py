@@ -31,6 +31,9 @@ class Task(TimestampedModel):
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     remind_at = models.DateTimeField(_("remind at"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
+    # When `task.overdue` was published for the current due time (cleared when the due time moves or the task
+    # is reopened), so the periodic job announces each overdue task once.
+    overdue_published_at = models.DateTimeField(null=True, blank=True, editable=False)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("assignee"), on_delete=models.PROTECT, related_name="tasks"
     )
@@ -64,6 +67,7 @@ class Task(TimestampedModel):
             models.Index(fields=["assignee", "status", "due_at"], name="task_assignee_due"),
             models.Index(fields=["customer", "status", "due_at"], name="task_customer_due"),
             models.Index(fields=["status", "remind_at"], name="task_reminders"),
+            models.Index(fields=["status", "due_at"], name="task_status_due"),
         ]
 
     def __str__(self) -> str:

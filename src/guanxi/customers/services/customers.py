@@ -12,9 +12,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guanxi.customers.events import CustomerCreated, CustomerDeleted, CustomerOwnerChanged, CustomerUpdated
 from guanxi.customers.models import Customer
 from guanxi.customers.models.choices import CompanySize, CustomerKind, Gender, LifecycleStage, Source
 from guanxi.customers.permissions import CUSTOMERS_ADD, CUSTOMERS_ASSIGN, CUSTOMERS_CHANGE, CUSTOMERS_DELETE
+from guanxi.customers.services.change_tracking import customer_changes, customer_snapshot
 from guanxi.customers.services.common import (
     FieldCleaner,
     clean_active_user,
@@ -33,6 +35,7 @@ from guanxi.platform.core.pinyin import full_pinyin, pinyin_initials
 from guanxi.platform.core.text import clean_text
 from guanxi.platform.core.versioning import ensure_version
 from guanxi.platform.customfields.values import clean_custom_values
+from guanxi.platform.events.registry import publish
 from guanxi.platform.identity.scoping import has_permission, require_permission
 
 CUSTOM_FIELD_TARGET = "customers.customer"
@@ -262,6 +265,17 @@ def customer_create(*, actor: Actor, data: Mapping[str, Any]) -> Customer:
     except IntegrityError:
         raise ValidationFailed.for_field("card_number", _("Another customer has this card number.")) from None
     contact_points_create_for(actor=actor, customer=customer, items=cleaned.get("contact_points", []))
+    publish(
+        CustomerCreated(
+            record_id=customer.pk,
+            kind=customer.kind,
+            name=customer.name,
+            owner_id=customer.owner_id,
+            team_id=customer.team_id,
+            lifecycle_stage=customer.lifecycle_stage,
+        ),
+        actor_id=actor.id,
+    )
     return customer
 
 
@@ -278,6 +292,7 @@ def customer_update(
         raise NotFound()
     ensure_version(locked, expected_version)
     cleaned = _clean_fields(actor, data, locked)
+    before = customer_snapshot(locked)
     _apply(locked, cleaned, actor)
     locked.bump_version()
     attribute_history(locked, actor)
@@ -286,7 +301,27 @@ def customer_update(
             locked.save()
     except IntegrityError:
         raise ValidationFailed.for_field("card_number", _("Another customer has this card number.")) from None
+    publish_customer_changes(actor=actor, before=before, customer=locked)
     return locked
+
+
+def publish_customer_changes(*, actor: Actor | None, before: dict[str, Any], customer: Customer) -> None:
+    """Publish `customer.updated` (and `customer.owner_changed` when the owner moved) for a saved change."""
+    changes = customer_changes(before, customer)
+    if not changes:
+        return
+    actor_id = actor.id if actor is not None else None
+    publish(CustomerUpdated(record_id=customer.pk, changes=changes), actor_id=actor_id)
+    if "owner_id" in changes:
+        publish(
+            CustomerOwnerChanged(
+                record_id=customer.pk,
+                from_owner_id=changes["owner_id"][0],
+                to_owner_id=changes["owner_id"][1],
+                team_id=customer.team_id,
+            ),
+            actor_id=actor_id,
+        )
 
 
 @transaction.atomic
@@ -297,7 +332,9 @@ def customer_delete(*, actor: Actor, customer: Customer) -> None:
         raise ValidationFailed.for_field("people", _("Unlink the people of this organisation first."))
     annotations_delete_for_records(target=CUSTOM_FIELD_TARGET, object_ids=[customer.pk])
     attribute_history(customer, actor)
+    customer_id, name = customer.pk, customer.name
     customer.delete()
+    publish(CustomerDeleted(record_id=customer_id, name=name), actor_id=actor.id)
 
 
 @transaction.atomic
@@ -311,10 +348,12 @@ def customers_assign_owner(*, actor: Actor, customer_ids: list[int], owner_id: i
     customers = list(Customer.objects.visible_to(actor).select_for_update().filter(pk__in=customer_ids[:1000]))
     for customer in customers:
         previous = customer.owner_id
+        before = customer_snapshot(customer)
         _assign_owner(customer, owner)
         customer.bump_version()
         attribute_history(customer, actor, _("Assigned in bulk"))
         customer.save()
+        publish_customer_changes(actor=actor, before=before, customer=customer)
         record_pool_event(customer=customer, pool=None, action=PoolAction.ASSIGNED, from_user_id=previous,
                           to_user_id=owner.pk if owner else None, actor=actor, reason="")  # fmt: skip
     return len(customers)

@@ -14,6 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guanxi.customers.events import CustomerOwnerChanged, CustomerUpdated
 from guanxi.customers.models import Customer, Handover, Lead, Pool, PoolEvent, Task
 from guanxi.customers.models.choices import LeadStatus, PoolAction, TaskStatus
 from guanxi.customers.selectors.pool import HandoverCounts, handover_preview, handover_source_user
@@ -21,6 +22,7 @@ from guanxi.customers.services.pool import BATCH_SIZE, MAX_REASON
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import ValidationFailed
 from guanxi.platform.core.text import clean_text
+from guanxi.platform.events.registry import publish
 from guanxi.platform.identity.models import User
 from guanxi.platform.notifications.services import notification_send
 
@@ -108,6 +110,31 @@ def handover_check(
     return HandoverPlan(from_user=from_user, to_user=to_user, to_pool=to_pool, reason=cleaned_reason, counts=counts)
 
 
+def _publish_customer_moves(
+    *, actor: Actor, customer_ids: Sequence[int], from_user: Any, to_user: Any, to_pool: Any, reason: str
+) -> None:
+    """One set of ownership events per customer handed over (to a user, or into a pool)."""
+    from guanxi.customers.services.pool import publish_returned
+
+    for pk in customer_ids:
+        if to_pool is not None:
+            publish_returned(
+                customer_id=pk, pool_id=to_pool.pk, from_owner_id=from_user.pk, reason=reason, automatic=False,
+                actor=actor,
+            )  # fmt: skip
+            continue
+        changes = {"owner_id": [from_user.pk, to_user.pk]}
+        if from_user.team_id != to_user.team_id:
+            changes["team_id"] = [from_user.team_id, to_user.team_id]
+        publish(CustomerUpdated(record_id=pk, changes=changes), actor_id=actor.id)
+        publish(
+            CustomerOwnerChanged(
+                record_id=pk, from_owner_id=from_user.pk, to_owner_id=to_user.pk, team_id=to_user.team_id
+            ),
+            actor_id=actor.id,
+        )
+
+
 @transaction.atomic
 def handover_run(
     *,
@@ -156,6 +183,14 @@ def handover_run(
         batch_size=BATCH_SIZE,
     )
     _history_rows(Customer, customer_ids, actor=actor, reason=history_reason)
+    _publish_customer_moves(
+        actor=actor,
+        customer_ids=customer_ids,
+        from_user=from_user,
+        to_user=to_user,
+        to_pool=to_pool,
+        reason=cleaned_reason,
+    )
 
     task_ids = list(
         Task.objects.select_for_update()

@@ -16,6 +16,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guanxi.customers.events import InteractionLogged
 from guanxi.customers.models import Customer, Interaction, Lead
 from guanxi.customers.models.choices import Channel, Direction, Outcome, TaskKind
 from guanxi.customers.permissions import ACTIVITIES_ADD, CUSTOMERS_CHANGE, LEADS_CHANGE
@@ -28,6 +29,7 @@ from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import NotFound, PermissionDenied, ValidationFailed
 from guanxi.platform.core.text import clean_text
 from guanxi.platform.core.versioning import ensure_version
+from guanxi.platform.events.registry import publish
 from guanxi.platform.identity.scoping import has_permission, require_permission
 
 SUBJECT_MAX = 200
@@ -137,6 +139,18 @@ def interaction_log(
     interaction = Interaction(customer=customer, lead=lead, user=actor.user, **cleaned)
     attribute_history(interaction, actor)
     interaction.save()
+    publish(
+        InteractionLogged(
+            record_id=interaction.pk,
+            customer_id=interaction.customer_id,
+            lead_id=interaction.lead_id,
+            channel=interaction.channel,
+            direction=interaction.direction,
+            user_id=interaction.user_id,
+            occurred_at=interaction.occurred_at.isoformat(),
+        ),
+        actor_id=actor.id,
+    )
     if customer is not None:
         customer_record_contact(customer_id=customer.pk, when=interaction.occurred_at)
     if lead is not None:

@@ -15,6 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guanxi.customers.events import LeadConverted, LeadCreated
 from guanxi.customers.models import Customer, Interaction, Lead, Task
 from guanxi.customers.models.choices import ContactKind, CustomerKind, LeadStatus, Source, TaskStatus
 from guanxi.customers.permissions import (
@@ -45,6 +46,7 @@ from guanxi.platform.core.pinyin import full_pinyin, pinyin_initials
 from guanxi.platform.core.text import clean_text
 from guanxi.platform.core.versioning import ensure_version
 from guanxi.platform.customfields.values import clean_custom_values
+from guanxi.platform.events.registry import publish
 from guanxi.platform.identity.scoping import has_permission, require_permission
 
 CUSTOM_FIELD_TARGET = "customers.lead"
@@ -196,6 +198,9 @@ def lead_create(*, actor: Actor, data: Mapping[str, Any]) -> Lead:
     _apply(lead, cleaned)
     attribute_history(lead, actor)
     lead.save()
+    publish(
+        LeadCreated(record_id=lead.pk, name=lead.name, source=lead.source, owner_id=lead.owner_id), actor_id=actor.id
+    )
     return lead
 
 
@@ -415,6 +420,15 @@ def lead_convert(
     locked.bump_version()
     attribute_history(locked, actor, _("Converted into a customer"))
     locked.save()
+    publish(
+        LeadConverted(
+            record_id=locked.pk,
+            customer_id=account.pk,
+            contact_id=person.pk,
+            organisation_created=organisation is not None,
+        ),
+        actor_id=actor.id,
+    )
     return ConversionResult(
         lead=locked, customer=account, contact=person, organisation_created=organisation is not None
     )

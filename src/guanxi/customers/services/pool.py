@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from guanxi.customers.events import CustomerOwnerChanged, CustomerUpdated, PoolClaimed, PoolReturned
 from guanxi.customers.models import Customer, Pool, PoolEvent
 from guanxi.customers.models.choices import PoolAction
 from guanxi.customers.permissions import CUSTOMERS_ASSIGN, POOL_CLAIM, POOL_MANAGE, POOL_RETURN
@@ -25,11 +26,14 @@ from guanxi.customers.selectors.pool import (
     pool_for_team,
     pool_is_usable_by,
 )
+from guanxi.customers.services.change_tracking import customer_snapshot
+from guanxi.customers.services.customers import publish_customer_changes
 from guanxi.platform.audit.history import attribute_history
 from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from guanxi.platform.core.text import clean_text
 from guanxi.platform.core.versioning import ensure_version
+from guanxi.platform.events.registry import publish
 from guanxi.platform.identity.models import Team, User
 from guanxi.platform.identity.preferences import user_time_zone
 from guanxi.platform.identity.scoping import has_permission, require_permission
@@ -54,6 +58,25 @@ class PoolCooldown(Conflict):
 
 class NoPoolAvailable(Conflict):
     code = "no_pool"
+
+
+def publish_returned(
+    *, customer_id: int, pool_id: int, from_owner_id: int | None, reason: str, automatic: bool, actor: Actor | None
+) -> None:
+    """The events of one customer going back to the pool: `pool.returned`, and the owner and pool changes."""
+    actor_id = actor.id if actor is not None else None
+    publish(
+        PoolReturned(
+            record_id=customer_id, pool_id=pool_id, from_owner_id=from_owner_id, reason=reason, automatic=automatic
+        ),
+        actor_id=actor_id,
+    )
+    changes = {"owner_id": [from_owner_id, None], "pool_id": [None, pool_id]}
+    publish(CustomerUpdated(record_id=customer_id, changes=changes), actor_id=actor_id)
+    publish(
+        CustomerOwnerChanged(record_id=customer_id, from_owner_id=from_owner_id, to_owner_id=None, team_id=None),
+        actor_id=actor_id,
+    )
 
 
 # --- history -----------------------------------------------------------------------------------------
@@ -332,10 +355,13 @@ def customer_claim_from_pool(*, actor: Actor, customer_id: int) -> Customer:
         customer=customer, pool=pool, action=PoolAction.CLAIMED, from_user_id=None, to_user_id=user.pk,
         actor=actor, reason="",
     )  # fmt: skip
+    before = customer_snapshot(customer)
     customer.refresh_from_db()
     Customer.history.bulk_history_create(  # type: ignore[attr-defined]
         [customer], update=True, default_user=user, default_change_reason=_("Claimed from the pool")
     )
+    publish(PoolClaimed(record_id=customer.pk, pool_id=pool.pk, owner_id=user.pk), actor_id=actor.id)
+    publish_customer_changes(actor=actor, before=before, customer=customer)
     return customer
 
 
@@ -369,6 +395,7 @@ def customer_return_to_pool(*, actor: Actor, customer: Customer, reason: str) ->
     if pool is None:
         raise _no_pool_error()
     previous_owner = locked.owner_id
+    before = customer_snapshot(locked)
     locked.owner = None
     locked.owner_since = None
     locked.pool = pool
@@ -380,6 +407,13 @@ def customer_return_to_pool(*, actor: Actor, customer: Customer, reason: str) ->
         customer=locked, pool=pool, action=PoolAction.RETURNED, from_user_id=previous_owner, to_user_id=None,
         actor=actor, reason=reason,
     )  # fmt: skip
+    publish(
+        PoolReturned(
+            record_id=locked.pk, pool_id=pool.pk, from_owner_id=previous_owner, reason=reason, automatic=False
+        ),
+        actor_id=actor.id,
+    )
+    publish_customer_changes(actor=actor, before=before, customer=locked)
     return locked
 
 
@@ -425,6 +459,10 @@ def customers_return_to_pool_bulk(*, actor: Actor, customer_ids: Sequence[int], 
             ],
             batch_size=BATCH_SIZE,
         )
+        for pk, owner_id in members:
+            publish_returned(
+                customer_id=pk, pool_id=pool_id, from_owner_id=owner_id, reason=reason, automatic=False, actor=actor
+            )
     _history_for([pk for pk, _owner, _team in rows], actor=actor, reason=reason)
     return len(rows)
 
@@ -470,6 +508,10 @@ def _auto_return_rule(
                 ],
                 batch_size=BATCH_SIZE,
             )
+            for pk, owner_id in batch:
+                publish_returned(
+                    customer_id=pk, pool_id=pool.pk, from_owner_id=owner_id, reason=reason, automatic=True, actor=None
+                )
         for _pk, owner_id in batch:
             moved_by_owner[owner_id] = moved_by_owner.get(owner_id, 0) + 1
         moved += updated

@@ -18,6 +18,7 @@ from django.utils import formats, timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from guanxi.customers.events import TaskCompleted, TaskCreated, TaskOverdue
 from guanxi.customers.models import Customer, Lead, Task
 from guanxi.customers.models.choices import TaskKind, TaskPriority, TaskStatus
 from guanxi.customers.permissions import ACTIVITIES_ADD, ACTIVITIES_CHANGE, ACTIVITIES_VIEW
@@ -33,6 +34,7 @@ from guanxi.platform.core.actors import Actor
 from guanxi.platform.core.errors import NotFound, ValidationFailed
 from guanxi.platform.core.text import clean_text
 from guanxi.platform.core.versioning import ensure_version
+from guanxi.platform.events.registry import publish
 from guanxi.platform.identity.preferences import user_time_zone
 from guanxi.platform.identity.scoping import has_permission, require_permission
 from guanxi.platform.notifications.services import notification_send
@@ -145,6 +147,8 @@ def _apply(task: Task, cleaned: Mapping[str, Any]) -> None:
         if field in cleaned:
             if field in ("due_at", "remind_at") and getattr(task, field) != cleaned[field]:
                 reminder_moved = True
+            if field == "due_at" and task.due_at != cleaned[field]:
+                task.overdue_published_at = None
             setattr(task, field, cleaned[field])
     if "assignee_id" in cleaned and cleaned["assignee_id"].pk != task.assignee_id:
         task.assignee = cleaned["assignee_id"]
@@ -192,6 +196,17 @@ def task_insert(*, actor: Actor, cleaned: Mapping[str, Any]) -> Task:
     attribute_history(task, actor)
     task.save()
     customers_refresh_next_follow_up(customer_ids=[task.customer_id])
+    publish(
+        TaskCreated(
+            record_id=task.pk,
+            title=task.title,
+            assignee_id=task.assignee_id,
+            customer_id=task.customer_id,
+            lead_id=task.lead_id,
+            due_at=task.due_at.isoformat() if task.due_at else None,
+        ),
+        actor_id=actor.id,
+    )
     return task
 
 
@@ -236,6 +251,12 @@ def task_complete(*, actor: Actor, task: Task, result: str = "", expected_versio
     attribute_history(locked, actor, _("Completed"))
     locked.save()
     customers_refresh_next_follow_up(customer_ids=[locked.customer_id])
+    publish(
+        TaskCompleted(
+            record_id=locked.pk, assignee_id=locked.assignee_id, customer_id=locked.customer_id, lead_id=locked.lead_id
+        ),
+        actor_id=actor.id,
+    )
     return locked
 
 
@@ -249,6 +270,7 @@ def task_reopen(*, actor: Actor, task: Task, expected_version: int | None = None
     locked.status = TaskStatus.OPEN
     locked.completed_at = None
     locked.completed_by = None
+    locked.overdue_published_at = None
     locked.bump_version()
     attribute_history(locked, actor, _("Reopened"))
     locked.save()
@@ -330,3 +352,49 @@ def tasks_send_due_reminders(now: dt.datetime | None = None) -> int:
             sent += len(claimed)
             if len(due_ids) < REMINDER_BATCH:
                 return sent
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Overdue tasks (run every five minutes by the worker)
+
+OVERDUE_BATCH = 500
+
+
+def tasks_publish_overdue(now: dt.datetime | None = None) -> int:
+    """Publish `task.overdue` once for each open task whose due time has passed; return how many.
+
+    Idempotent and safe with several workers, like the reminders: each batch is claimed with one conditional
+    UPDATE (`overdue_published_at IS NULL` -> this run's claim time) and only the claimed rows are published.
+    """
+    now = now or timezone.now()
+    published = 0
+    while True:
+        with transaction.atomic():
+            due_ids = list(
+                Task.objects.filter(status=TaskStatus.OPEN, due_at__lt=now, overdue_published_at__isnull=True)
+                .order_by("due_at", "id")
+                .values_list("id", flat=True)[:OVERDUE_BATCH]
+            )
+            if not due_ids:
+                return published
+            claim = timezone.now()
+            Task.objects.filter(pk__in=due_ids, overdue_published_at__isnull=True, status=TaskStatus.OPEN).update(
+                overdue_published_at=claim
+            )
+            claimed = Task.objects.filter(pk__in=due_ids, overdue_published_at=claim).order_by("id")
+            for task_id, title, assignee_id, customer_id, lead_id, due_at in claimed.values_list(
+                "id", "title", "assignee_id", "customer_id", "lead_id", "due_at"
+            ):
+                publish(
+                    TaskOverdue(
+                        record_id=task_id,
+                        title=title,
+                        assignee_id=assignee_id,
+                        customer_id=customer_id,
+                        lead_id=lead_id,
+                        due_at=due_at.isoformat() if due_at is not None else "",
+                    )
+                )
+                published += 1
+            if len(due_ids) < OVERDUE_BATCH:
+                return published
