@@ -10,43 +10,26 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
-from guanxi.platform.channels.backends.access_tokens import (
-    TOKEN_ERRCODES,
-    cached_token,
-    forget_token,
-    wechat_error,
-)
-from guanxi.platform.channels.backends.base import ChannelBackend, OutgoingMessage, PermanentError, SendResult
-from guanxi.platform.channels.backends.http import build_client, request_json
+from guanxi.platform.channels.backends.base import OutgoingMessage, PermanentError, SendResult
+from guanxi.platform.channels.backends.wechat_api import WeChatApiBackend
 
 DEFAULT_ENDPOINT = "https://api.weixin.qq.com"
 
 
-class WeChatTemplateBackend(ChannelBackend):
+class WeChatTemplateBackend(WeChatApiBackend):
+    default_endpoint = DEFAULT_ENDPOINT
+    token_path = "/cgi-bin/token"
     provider = "wechat_mp"
-
-    def __init__(self, options: dict[str, Any] | None = None, *, client: httpx.Client | None = None, **kwargs: Any):
-        super().__init__(options)
-        self.client = client
-
-    @property
-    def endpoint(self) -> str:
-        return str(self.option("endpoint", DEFAULT_ENDPOINT)).rstrip("/")
 
     def token_key(self) -> str:
         return f"guanxi:channels:wechat_mp:{self.required_option('app_id')}"
 
-    def _token(self, client: httpx.Client) -> str:
-        params = {
+    def token_params(self) -> dict[str, str]:
+        return {
             "grant_type": "client_credential",
             "appid": str(self.required_option("app_id")),
             "secret": str(self.required_option("app_secret")),
         }
-        return cached_token(
-            self.token_key(), lambda: request_json(client, "GET", f"{self.endpoint}/cgi-bin/token", params=params)
-        )
 
     def payload(self, message: OutgoingMessage) -> dict[str, Any]:
         template_id = message.provider_template_id or self.option("default_template_id", "")
@@ -62,27 +45,5 @@ class WeChatTemplateBackend(ChannelBackend):
         return payload
 
     def send(self, message: OutgoingMessage) -> SendResult:
-        payload = self.payload(message)
-        client = self.client or build_client()
-        try:
-            data: dict[str, Any] = {}
-            for _attempt in range(2):
-                token = self._token(client)
-                data = request_json(
-                    client,
-                    "POST",
-                    f"{self.endpoint}/cgi-bin/message/template/send",
-                    params={"access_token": token},
-                    json=payload,
-                )
-                if int(data.get("errcode", 0) or 0) in TOKEN_ERRCODES:
-                    forget_token(self.token_key())
-                    continue
-                break
-        finally:
-            if self.client is None:
-                client.close()
-        errcode = int(data.get("errcode", 0) or 0)
-        if errcode != 0:
-            raise wechat_error(errcode, str(data.get("errmsg", "")))
+        data = self.post_with_token("/cgi-bin/message/template/send", self.payload(message))
         return SendResult(provider=self.provider, provider_message_id=str(data.get("msgid", "")))

@@ -9,42 +9,25 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
-from guanxi.platform.channels.backends.access_tokens import (
-    TOKEN_ERRCODES,
-    cached_token,
-    forget_token,
-    wechat_error,
-)
-from guanxi.platform.channels.backends.base import ChannelBackend, OutgoingMessage, PermanentError, SendResult
-from guanxi.platform.channels.backends.http import build_client, request_json
+from guanxi.platform.channels.backends.base import OutgoingMessage, PermanentError, SendResult
+from guanxi.platform.channels.backends.wechat_api import WeChatApiBackend
 
 DEFAULT_ENDPOINT = "https://qyapi.weixin.qq.com"
 
 
-class WeComBackend(ChannelBackend):
+class WeComBackend(WeChatApiBackend):
+    default_endpoint = DEFAULT_ENDPOINT
+    token_path = "/cgi-bin/gettoken"
     provider = "wecom"
-
-    def __init__(self, options: dict[str, Any] | None = None, *, client: httpx.Client | None = None, **kwargs: Any):
-        super().__init__(options)
-        self.client = client
-
-    @property
-    def endpoint(self) -> str:
-        return str(self.option("endpoint", DEFAULT_ENDPOINT)).rstrip("/")
 
     def token_key(self) -> str:
         return f"guanxi:channels:wecom:{self.required_option('corp_id')}:{self.required_option('agent_id')}"
 
-    def _token(self, client: httpx.Client) -> str:
-        params = {
+    def token_params(self) -> dict[str, str]:
+        return {
             "corpid": str(self.required_option("corp_id")),
             "corpsecret": str(self.required_option("corp_secret")),
         }
-        return cached_token(
-            self.token_key(), lambda: request_json(client, "GET", f"{self.endpoint}/cgi-bin/gettoken", params=params)
-        )
 
     def payload(self, message: OutgoingMessage) -> dict[str, Any]:
         content = f"{message.subject}\n{message.body}" if message.subject else message.body
@@ -57,29 +40,7 @@ class WeComBackend(ChannelBackend):
         }
 
     def send(self, message: OutgoingMessage) -> SendResult:
-        client = self.client or build_client()
-        try:
-            data: dict[str, Any] = {}
-            for _attempt in range(2):
-                token = self._token(client)
-                data = request_json(
-                    client,
-                    "POST",
-                    f"{self.endpoint}/cgi-bin/message/send",
-                    params={"access_token": token},
-                    json=self.payload(message),
-                )
-                errcode = int(data.get("errcode", 0) or 0)
-                if errcode in TOKEN_ERRCODES:
-                    forget_token(self.token_key())
-                    continue
-                break
-        finally:
-            if self.client is None:
-                client.close()
-        errcode = int(data.get("errcode", 0) or 0)
-        if errcode != 0:
-            raise wechat_error(errcode, str(data.get("errmsg", "")))
+        data = self.post_with_token("/cgi-bin/message/send", self.payload(message))
         if data.get("invaliduser"):
             raise PermanentError("invaliduser", f"not a member of the app's visible range: {data['invaliduser']}")
         return SendResult(provider=self.provider, provider_message_id=str(data.get("msgid", "")))
