@@ -106,8 +106,11 @@ def test_a_marketing_email_reaches_the_smtp_server_with_its_unsubscribe_link(
     received = parsed(envelope)
     assert received["Subject"] == "张伟，春季新品"
     assert received["To"] == "zhang.wei@example.com"
-    assert received["Message-ID"] == message.provider_message_id
-    assert received["Message-ID"].startswith("<") and f".guanxi.{message.pk}@shop.example.cn>" in received["Message-ID"]
+    assert received["Message-ID"].strip() == message.provider_message_id
+    assert (
+        received["Message-ID"].strip().startswith("<")
+        and f".guanxi.{message.pk}@shop.example.cn>" in received["Message-ID"]
+    )
     assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     one_click = str(received["List-Unsubscribe"]).strip().strip("<>")
     body = received.get_content().replace("\r\n", "\n")
@@ -146,7 +149,7 @@ def test_a_bounce_found_by_message_id_marks_the_email_bounced(
             body="附件是您的发票。",
             purpose="transactional",
         )
-    message_id = parsed(recorder.envelopes[0])["Message-ID"]
+    message_id = parsed(recorder.envelopes[0])["Message-ID"].strip()
     bounced = message_mark_bounced(provider_message_id=message_id.strip("<>"), reason="550 5.1.1 user unknown")
     assert bounced is not None and bounced.pk == message.pk and bounced.status == MessageStatus.BOUNCED
     assert received_headers_have_no_unsubscribe(recorder.envelopes[0])
